@@ -21,6 +21,7 @@ void sampler_params_default(sampler_params *p);
 
 typedef struct sampler sampler;
 
+/* NULL when n_vocab <= 0 or the work buffers cannot be allocated. */
 sampler *sampler_new(const sampler_params *p, int n_vocab);
 void sampler_free(sampler *s);
 const sampler_params *sampler_get_params(const sampler *s);
