@@ -69,6 +69,10 @@ uint64_t gguf_kv_offset(const gguf *g, int64_t kv);   /* byte offset of the key 
 int64_t gguf_kv_int(const gguf *g, int64_t kv);        /* any integer type or bool (u64 > INT64_MAX saturates) */
 double gguf_kv_float(const gguf *g, int64_t kv);       /* F32/F64, or any integer */
 const char *gguf_kv_str(const gguf *g, int64_t kv, size_t *len); /* not NUL-terminated */
+/* Raw little-endian bytes of a scalar value or of a numeric array's packed
+ * elements (unaligned: copy them out with memcpy); NULL for strings and
+ * arrays of strings. */
+const void *gguf_kv_data(const gguf *g, int64_t kv);
 /* Arrays. */
 int gguf_kv_arr_type(const gguf *g, int64_t kv);
 uint64_t gguf_kv_arr_n(const gguf *g, int64_t kv);
