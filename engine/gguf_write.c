@@ -597,8 +597,14 @@ gguf_writer_write(gguf_writer *w, const char *path, char *err, size_t errsz)
     s.buf = xmalloc(STAGE_BYTES);
     s.cap = STAGE_BYTES;
     head = head_bytes(w, align);
-    if (fchmod(s.fd, 0644) < 0)
-        e = errno;
+    {
+        /* mkostemp makes the file 0600; give it the usual 0666 & ~umask. */
+        mode_t mask = umask(0);
+
+        umask(mask);
+        if (fchmod(s.fd, 0666 & ~mask) < 0)
+            e = errno;
+    }
     if (e == 0) {
         serialize(w, align, &s);
         serialize_data(w, align, head, &s);
