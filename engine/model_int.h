@@ -1,0 +1,59 @@
+/* model_int.h: the loaded model's layout, shared by the loader
+ * (model_load.c) and the forward pass (model.c). Internal to the engine:
+ * nothing outside those two files includes it. */
+#ifndef TERNCHAT_MODEL_INT_H
+#define TERNCHAT_MODEL_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gguf.h"
+#include "model.h"
+
+/* A weight matrix in the file mapping: rows x cols of a kern type. */
+typedef struct model_mat {
+    const void *data;   /* row 0, inside the mapping */
+    int type;           /* enum qtype */
+    int64_t rows;       /* output features (ne[1]) */
+    int64_t cols;       /* input features (ne[0]) */
+} model_mat;
+
+/* The linear maps of a block, in the order of model_layer.lin. */
+enum model_lin {
+    MODEL_LIN_Q = 0,
+    MODEL_LIN_K,
+    MODEL_LIN_V,
+    MODEL_LIN_O,
+    MODEL_LIN_GATE,
+    MODEL_LIN_UP,
+    MODEL_LIN_DOWN,
+    MODEL_LIN_COUNT
+};
+
+/* One transformer block. Vectors are owned float copies. */
+typedef struct model_layer {
+    float *attn_norm;                  /* {n_embd} */
+    float *attn_sub_norm;              /* bitnet: {n_embd}, else NULL */
+    float *ffn_norm;                   /* {n_embd} */
+    float *ffn_sub_norm;               /* bitnet: {n_ff}, else NULL */
+    model_mat lin[MODEL_LIN_COUNT];    /* q, k, v, o, gate, up, down */
+    float *bias[MODEL_LIN_COUNT];      /* llama: optional biases, NULL if absent */
+    float scale[MODEL_LIN_COUNT];      /* bitnet: .scale values, 1 if absent */
+    int has_scale[MODEL_LIN_COUNT];    /* whether the .scale tensor exists */
+} model_layer;
+
+struct model {
+    gguf *g;               /* the reader (owns the mapping) */
+    model_info info;       /* hyperparameters */
+    model_mat tok_embd;    /* {n_embd, n_vocab} */
+    model_mat output;      /* LM head: output.weight or tok_embd */
+    float *output_norm;    /* {n_embd} */
+    float *rope_factors;   /* rope_freqs.weight {n_rot/2}, or NULL */
+    double *inv_freq;      /* {n_rot/2}: freq_scale * base^(-2i/n_rot) / factor[i] */
+    model_layer *layers;   /* n_layer blocks */
+};
+
+/* Names of the linear maps in tensor names ("attn_q"...). */
+extern const char *const model_lin_names[MODEL_LIN_COUNT];
+
+#endif
