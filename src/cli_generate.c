@@ -1,12 +1,516 @@
-/* cli_generate.c: `ternchat generate` (being written by the lead). */
+/* cli_generate.c: `ternchat generate`, one-shot completion. Loads a model,
+ * runs the prompt in batches, samples until an end-of-generation token, the
+ * token limit or a full context, streams the text to stdout and prints the
+ * speed to stderr. Stateless: nothing is saved. */
 #include "config.h"
 
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chat.h"
 #include "cli.h"
+#include "model.h"
+#include "sampler.h"
+#include "tok.h"
+#include "tsafe.h"
+#include "xmalloc.h"
+
+#define GEN_BATCH 256 /* prompt tokens per forward pass */
+
+/* Options of one generate run. */
+struct gen_opts {
+    const char *model_path;  /* -m */
+    const char *prompt;      /* -p (NULL: none; "-": stdin) */
+    const char *tokens;      /* --tokens: comma-separated ids */
+    long n_predict;          /* -n; -1 = until end of generation or full context */
+    long n_ctx;              /* -c; 0 = model default */
+    long n_threads;          /* -t */
+    int print_ids;           /* --ids: print token ids instead of text */
+    int raw;                 /* --raw: no chat template */
+    int special;             /* --special: print control tokens as text */
+    const char *system;      /* --system: system prompt (chat mode) */
+    const char *template;    /* --chat-template NAME */
+    sampler_params sp;       /* sampling settings */
+    int seed_given;          /* --seed was given */
+};
+
+static volatile sig_atomic_t gen_interrupted;
+static int gen_tty; /* stdout is a terminal: show control characters visibly */
+
+static void
+gen_on_sigint(int sig)
+{
+    (void)sig;
+    gen_interrupted = 1;
+}
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void
+gen_help(void)
+{
+    printf(
+        "Usage: ternchat generate -m MODEL.gguf (-p PROMPT | --tokens IDS) [OPTIONS]\n"
+        "\n"
+        "Complete a prompt once and stream the completion to standard output.\n"
+        "The speed (prompt and generation tokens per second) goes to standard\n"
+        "error at the end. Nothing is saved; press Ctrl-C to stop early.\n"
+        "\n"
+        "Input:\n"
+        "  -m, --model FILE       the model (GGUF; architectures llama and bitnet)\n"
+        "  -p, --prompt TEXT      the prompt; '-p -' reads it from standard input\n"
+        "      --tokens IDS       the prompt as comma-separated token ids (e.g. 1,15043),\n"
+        "                         used as they are (no template, no BOS added)\n"
+        "\n"
+        "Chat format:\n"
+        "  A model with a chat template (tokenizer.chat_template) gets the prompt as\n"
+        "  a user message, rendered with that template, and the reply ends at the\n"
+        "  model's end-of-turn token. Other models get the prompt as it is.\n"
+        "      --raw              no chat template: complete the prompt text as it is\n"
+        "      --system TEXT      a system prompt (chat format only)\n"
+        "      --chat-template NAME  use this built-in template instead of the\n"
+        "                         model's (implies the chat format); an unknown\n"
+        "                         name lists the valid ones\n"
+        "\n"
+        "Generation:\n"
+        "  -n, --n-predict N      stop after N tokens (default -1: until the model\n"
+        "                         ends its reply or the context is full)\n"
+        "  -c, --ctx-size N       context size in tokens (default: the model's,\n"
+        "                         capped at 4096)\n"
+        "  -t, --threads N        threads (default: the number of online CPUs)\n"
+        "      --ids              print token ids, one per line, instead of text\n"
+        "      --special          print control tokens (e.g. <|im_end|>) as text\n"
+        "\n"
+        "Sampling:\n"
+        "      --temp T           temperature; 0 = greedy (default 0.8)\n"
+        "      --top-k K          keep the K most likely tokens; 0 = off (default 40)\n"
+        "      --top-p P          keep the smallest set with probability >= P; 1 = off\n"
+        "                         (default 0.95)\n"
+        "      --min-p M          drop tokens below M times the best one's\n"
+        "                         probability; 0 = off (default 0.05)\n"
+        "      --repeat-penalty R penalise recently seen tokens; 1 = off (default 1.0)\n"
+        "      --repeat-last-n N  how many recent tokens the penalty sees (default 64)\n"
+        "      --seed S           random seed; the same seed gives the same output\n"
+        "                         (default: a new seed each run)\n"
+        "\n"
+        "  -h, --help             show this help and exit\n");
+}
+
+/* Parse "1,2,3" into a new array. Returns the count, or -1. */
+static int
+parse_token_list(const char *s, int32_t **out)
+{
+    int32_t *ids = NULL;
+    int n = 0, cap = 0;
+    const char *p = s;
+
+    while (*p != '\0') {
+        char *end;
+        long v = strtol(p, &end, 10);
+
+        if (end == p || v < 0 || v > INT32_MAX || (*end != ',' && *end != '\0')) {
+            free(ids);
+            return -1;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            ids = xreallocarray(ids, (size_t)cap, sizeof *ids);
+        }
+        ids[n++] = (int32_t)v;
+        p = *end == ',' ? end + 1 : end;
+    }
+    *out = ids;
+    return n;
+}
+
+enum {
+    OPT_TOKENS = 256, OPT_IDS, OPT_TEMP, OPT_TOP_K, OPT_TOP_P, OPT_MIN_P,
+    OPT_REPEAT_PENALTY, OPT_REPEAT_LAST_N, OPT_SEED, OPT_RAW, OPT_SPECIAL, OPT_SYSTEM,
+    OPT_TEMPLATE
+};
+
+/* Parse the command line into o. Returns -1 to continue, else an exit status. */
+static int
+gen_parse(int argc, char **argv, struct gen_opts *o)
+{
+    static const struct option longopts[] = {
+        { "model", required_argument, NULL, 'm' },
+        { "prompt", required_argument, NULL, 'p' },
+        { "tokens", required_argument, NULL, OPT_TOKENS },
+        { "n-predict", required_argument, NULL, 'n' },
+        { "ctx-size", required_argument, NULL, 'c' },
+        { "threads", required_argument, NULL, 't' },
+        { "ids", no_argument, NULL, OPT_IDS },
+        { "temp", required_argument, NULL, OPT_TEMP },
+        { "top-k", required_argument, NULL, OPT_TOP_K },
+        { "top-p", required_argument, NULL, OPT_TOP_P },
+        { "min-p", required_argument, NULL, OPT_MIN_P },
+        { "repeat-penalty", required_argument, NULL, OPT_REPEAT_PENALTY },
+        { "repeat-last-n", required_argument, NULL, OPT_REPEAT_LAST_N },
+        { "seed", required_argument, NULL, OPT_SEED },
+        { "raw", no_argument, NULL, OPT_RAW },
+        { "special", no_argument, NULL, OPT_SPECIAL },
+        { "system", required_argument, NULL, OPT_SYSTEM },
+        { "chat-template", required_argument, NULL, OPT_TEMPLATE },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 }
+    };
+    int c;
+    long l;
+    double d;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+    memset(o, 0, sizeof *o);
+    o->n_predict = -1;
+    o->n_threads = ncpu > 0 ? ncpu : 1;
+    sampler_params_default(&o->sp);
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":m:p:n:c:t:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            o->model_path = optarg;
+            break;
+        case 'p':
+            o->prompt = optarg;
+            break;
+        case OPT_TOKENS:
+            o->tokens = optarg;
+            break;
+        case 'n':
+            if (cli_parse_long(optarg, -1, INT32_MAX, &o->n_predict) != 0)
+                return cli_usage_error("generate", "-n wants a number of tokens >= -1, not '%s'", optarg);
+            break;
+        case 'c':
+            if (cli_parse_long(optarg, 0, INT32_MAX, &o->n_ctx) != 0)
+                return cli_usage_error("generate", "-c wants a context size >= 0, not '%s'", optarg);
+            break;
+        case 't':
+            if (cli_parse_long(optarg, 1, 512, &o->n_threads) != 0)
+                return cli_usage_error("generate", "-t wants a thread count from 1 to 512, not '%s'", optarg);
+            break;
+        case OPT_IDS:
+            o->print_ids = 1;
+            break;
+        case OPT_TEMP:
+            if (cli_parse_float(optarg, &d) != 0 || d < 0)
+                return cli_usage_error("generate", "--temp wants a number >= 0, not '%s'", optarg);
+            o->sp.temp = (float)d;
+            break;
+        case OPT_TOP_K:
+            if (cli_parse_long(optarg, 0, INT32_MAX, &l) != 0)
+                return cli_usage_error("generate", "--top-k wants a number >= 0, not '%s'", optarg);
+            o->sp.top_k = (int)l;
+            break;
+        case OPT_TOP_P:
+            if (cli_parse_float(optarg, &d) != 0 || d <= 0 || d > 1)
+                return cli_usage_error("generate", "--top-p wants a number in (0, 1], not '%s'", optarg);
+            o->sp.top_p = (float)d;
+            break;
+        case OPT_MIN_P:
+            if (cli_parse_float(optarg, &d) != 0 || d < 0 || d > 1)
+                return cli_usage_error("generate", "--min-p wants a number in [0, 1], not '%s'", optarg);
+            o->sp.min_p = (float)d;
+            break;
+        case OPT_REPEAT_PENALTY:
+            if (cli_parse_float(optarg, &d) != 0 || d <= 0)
+                return cli_usage_error("generate", "--repeat-penalty wants a number > 0, not '%s'", optarg);
+            o->sp.repeat_penalty = (float)d;
+            break;
+        case OPT_REPEAT_LAST_N:
+            if (cli_parse_long(optarg, 0, INT32_MAX, &l) != 0)
+                return cli_usage_error("generate", "--repeat-last-n wants a number >= 0, not '%s'", optarg);
+            o->sp.repeat_last_n = (int)l;
+            break;
+        case OPT_SEED:
+            if (cli_parse_long(optarg, 0, INT32_MAX, &l) != 0) {
+                unsigned long long u;
+                char *end;
+
+                u = strtoull(optarg, &end, 10);
+                if (*optarg == '\0' || *optarg == '-' || *end != '\0')
+                    return cli_usage_error("generate", "--seed wants a non-negative integer, not '%s'", optarg);
+                o->sp.seed = u;
+            } else {
+                o->sp.seed = (uint64_t)l;
+            }
+            o->seed_given = 1;
+            break;
+        case OPT_RAW:
+            o->raw = 1;
+            break;
+        case OPT_SPECIAL:
+            o->special = 1;
+            break;
+        case OPT_SYSTEM:
+            o->system = optarg;
+            break;
+        case OPT_TEMPLATE:
+            o->template = optarg;
+            break;
+        case 'h':
+            gen_help();
+            return 0;
+        case ':':
+            return cli_usage_error("generate", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_usage_error("generate", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("generate", "unexpected argument '%s'", argv[optind]);
+    if (o->model_path == NULL)
+        return cli_usage_error("generate", "no model: give -m MODEL.gguf");
+    if (o->prompt == NULL && o->tokens == NULL)
+        return cli_usage_error("generate", "no prompt: give -p TEXT, -p - (standard input) or --tokens IDS");
+    if (o->prompt != NULL && o->tokens != NULL)
+        return cli_usage_error("generate", "give either -p or --tokens, not both");
+    if (o->raw && (o->system != NULL || o->template != NULL))
+        return cli_usage_error("generate", "--raw cannot be combined with --system or --chat-template");
+    if (o->tokens != NULL && (o->system != NULL || o->template != NULL))
+        return cli_usage_error("generate", "--tokens is used as it is: no --system or --chat-template");
+    if (!o->seed_given)
+        o->sp.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    return -1;
+}
+
+/* Decode one generated id (-1: flush the decoder) and write the complete
+ * characters to stdout, remembering the last byte written. */
+static void
+gen_piece(tok_stream *ts, int32_t id, char *last)
+{
+    size_t len;
+    const char *p = id < 0 ? tok_stream_flush(ts, &len) : tok_stream_push(ts, id, &len);
+
+    if (len == 0)
+        return;
+    if (gen_tty)
+        tsafe_write(stdout, p, len);
+    else
+        fwrite(p, 1, len, stdout);
+    *last = p[len - 1];
+}
+
+/* Build the prompt's token ids: --tokens as given, or the text (from -p
+ * or stdin) through the chat template and the tokenizer. Returns 0, or an
+ * exit status after printing the error. */
+static int
+gen_prompt(const struct gen_opts *o, const model *m, const tok *tk, tok_ids *ids)
+{
+    char err[512];
+    char *text = NULL, *rendered = NULL;
+    size_t len;
+    int tmpl = CHAT_UNKNOWN, rc = 1;
+    int64_t kv = gguf_find_kv(model_gguf(m), "tokenizer.chat_template");
+
+    if (o->tokens != NULL) {
+        int32_t *v;
+        int n = parse_token_list(o->tokens, &v);
+
+        if (n < 0)
+            return cli_usage_error("generate", "--tokens wants comma-separated ids, not '%s'", o->tokens);
+        ids->v = v;
+        ids->n = ids->cap = (size_t)n;
+        return 0;
+    }
+    if (tk == NULL)
+        return 1; /* the caller reported why there is no tokenizer */
+    if (strcmp(o->prompt, "-") == 0) {
+        text = cli_read_file("-", &len, err, sizeof err);
+        if (text == NULL)
+            return cli_fail("%s", err);
+    } else {
+        text = xstrdup(o->prompt);
+        len = strlen(text);
+    }
+    if (!o->raw && (o->template != NULL || kv >= 0)) {
+        chat_msg msgs[2];
+        size_t n = 0;
+
+        tmpl = chat_for_model(model_gguf(m), o->template, err, sizeof err);
+        if (tmpl == CHAT_UNKNOWN) {
+            cli_fail("%s", err);
+            goto out;
+        }
+        if (o->system != NULL)
+            msgs[n++] = (chat_msg){ "system", o->system };
+        msgs[n++] = (chat_msg){ "user", text };
+        rendered = chat_render(tmpl, msgs, n, 1, &len);
+    } else if (o->system != NULL) {
+        cli_usage_error("generate", "--system needs the chat format, but this model has no chat template (use --chat-template NAME)");
+        rc = 2;
+        goto out;
+    }
+    if (tok_encode(tk, rendered ? rendered : text, len, TOK_ADD_BOS | TOK_PARSE_SPECIAL, ids,
+                   err, sizeof err) != 0) {
+        cli_fail("%s", err);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(rendered);
+    free(text);
+    return rc;
+}
 
 int
 cli_generate(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return cli_fail("generate: not implemented yet");
+    struct gen_opts o;
+    char err[512];
+    model *m = NULL;
+    model_ctx *ctx = NULL;
+    sampler *smp = NULL;
+    tok *tk = NULL;
+    tok_stream *ts = NULL;
+    const model_info *info;
+    tok_ids prompt = { 0 };
+    float *logits = NULL;
+    int rc = 1, n_gen = 0;
+    char last = '\0';
+    size_t i;
+    double t0, t_prompt = 0, t_gen = 0;
+    struct sigaction sa;
+
+    if ((rc = gen_parse(argc, argv, &o)) >= 0)
+        return rc;
+    rc = 1;
+
+    m = model_load(o.model_path, err, sizeof err);
+    if (m == NULL) {
+        cli_fail("%s", err);
+        goto out;
+    }
+    info = model_get_info(m);
+    if (gguf_find_kv(model_gguf(m), "tokenizer.ggml.model") >= 0) {
+        tk = tok_load(model_gguf(m), err, sizeof err);
+        if (tk == NULL) {
+            cli_fail("%s", err);
+            goto out;
+        }
+    } else if (o.prompt != NULL) {
+        cli_fail("%s has no tokenizer (no tokenizer.ggml.model key): give the prompt with --tokens",
+                 o.model_path);
+        goto out;
+    }
+    if ((rc = gen_prompt(&o, m, tk, &prompt)) != 0)
+        goto out;
+    rc = 1;
+    if (prompt.n == 0) {
+        rc = cli_usage_error("generate", "the prompt is empty");
+        goto out;
+    }
+    for (i = 0; i < prompt.n; i++) {
+        if (prompt.v[i] >= info->n_vocab) {
+            cli_fail("token id %d of the prompt is out of range (the vocabulary has %d tokens)",
+                     (int)prompt.v[i], info->n_vocab);
+            goto out;
+        }
+    }
+    ctx = model_ctx_new(m, (int)o.n_ctx, err, sizeof err);
+    if (ctx == NULL) {
+        cli_fail("%s", err);
+        goto out;
+    }
+    model_ctx_set_threads(ctx, (int)o.n_threads);
+    if (prompt.n >= (size_t)model_ctx_n_ctx(ctx)) {
+        cli_fail("the prompt is %zu tokens but the context holds %d; shorten it or raise -c",
+                 prompt.n, model_ctx_n_ctx(ctx));
+        goto out;
+    }
+
+    smp = sampler_new(&o.sp, info->n_vocab);
+    if (smp == NULL) {
+        cli_fail("cannot set up the sampler for %d tokens", info->n_vocab);
+        goto out;
+    }
+    logits = xmalloc(sizeof *logits * (size_t)info->n_vocab);
+    if (tk != NULL && !o.print_ids)
+        ts = tok_stream_new(tk, o.special ? TOK_STREAM_SPECIAL : 0);
+
+    gen_tty = isatty(STDOUT_FILENO);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = gen_on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+
+    /* Prompt, in batches; logits of the last token only. */
+    t0 = now_s();
+    for (i = 0; i < prompt.n && !gen_interrupted; i += GEN_BATCH) {
+        int n = prompt.n - i < GEN_BATCH ? (int)(prompt.n - i) : GEN_BATCH;
+
+        if (model_forward(ctx, prompt.v + i, n, logits, 0, err, sizeof err) != 0) {
+            cli_fail("%s", err);
+            goto out;
+        }
+    }
+    for (i = 0; i < prompt.n; i++)
+        sampler_accept(smp, prompt.v[i]);
+    t_prompt = now_s() - t0;
+
+    /* Generation: sample, print, stop at the end of the reply, else feed. */
+    t0 = now_s();
+    while (!gen_interrupted && (o.n_predict < 0 || n_gen < o.n_predict)) {
+        int32_t id = sampler_sample(smp, logits);
+
+        sampler_accept(smp, id);
+        n_gen++;
+        if (tk != NULL && tok_is_eog(tk, id)) {
+            if (o.print_ids)
+                printf("%d\n", (int)id);
+            else if (o.special && ts != NULL)
+                gen_piece(ts, id, &last);
+            break;
+        }
+        if (o.print_ids) {
+            printf("%d\n", (int)id);
+        } else if (ts != NULL) {
+            gen_piece(ts, id, &last);
+        }
+        fflush(stdout);
+        if (model_ctx_pos(ctx) >= model_ctx_n_ctx(ctx)) {
+            fprintf(stderr, "\nternchat: stopped: the context (%d tokens) is full\n",
+                    model_ctx_n_ctx(ctx));
+            break;
+        }
+        if (model_forward(ctx, &id, 1, logits, 0, err, sizeof err) != 0) {
+            cli_fail("%s", err);
+            goto out;
+        }
+    }
+    if (ts != NULL) {
+        gen_piece(ts, -1, &last);
+        if (last != '\0' && last != '\n')
+            fputc('\n', stdout); /* end the text with a newline */
+    }
+    t_gen = now_s() - t0;
+    fflush(stdout);
+    fprintf(stderr, "prompt: %zu tokens in %.3f s (%.1f tokens/s); "
+            "generation: %d tokens in %.3f s (%.1f tokens/s)%s\n",
+            prompt.n, t_prompt, t_prompt > 0 ? (double)prompt.n / t_prompt : 0.0,
+            n_gen, t_gen, t_gen > 0 ? n_gen / t_gen : 0.0,
+            gen_interrupted ? " [interrupted]" : "");
+    rc = gen_interrupted ? 130 : 0;
+out:
+    free(logits);
+    tok_ids_free(&prompt);
+    tok_stream_free(ts);
+    tok_free(tk);
+    sampler_free(smp);
+    model_ctx_free(ctx);
+    model_free(m);
+    return rc;
 }
