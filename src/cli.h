@@ -8,6 +8,8 @@
 
 int cli_generate(int argc, char **argv);
 int cli_tokenize(int argc, char **argv);
+int cli_history(int argc, char **argv);
+int cli_stats(int argc, char **argv);
 
 /* Print "ternchat: <message>" as one line on stderr; returns 1. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

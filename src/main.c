@@ -16,6 +16,8 @@ struct command {
 static const struct command commands[] = {
     { "generate", cli_generate, "complete a prompt once and print it (no chat, nothing saved)" },
     { "tokenize", cli_tokenize, "show how a model's tokenizer splits a text" },
+    { "history", cli_history, "list, show, search, export, import saved conversations" },
+    { "stats", cli_stats, "speed statistics of saved replies (tokens/s, acceptance)" },
 };
 
 static void
