@@ -208,6 +208,17 @@ sampler_reset(sampler *s)
     rng_seed(s);
 }
 
+void
+sampler_set_history(sampler *s, const int32_t *tokens, int n)
+{
+    int i = n > s->hist_cap ? n - s->hist_cap : 0;
+
+    s->hist_len = 0;
+    s->hist_pos = 0;
+    for (; i < n; i++)
+        sampler_accept(s, tokens[i]);
+}
+
 /* ---- the chain ---------------------------------------------------------- */
 
 /* Copy and sanitise the logits into s->logits, then apply the penalty. */

@@ -29,6 +29,11 @@ const sampler_params *sampler_get_params(const sampler *s);
 void sampler_accept(sampler *s, int32_t token);
 /* Forget the history and reseed the RNG. */
 void sampler_reset(sampler *s);
+/* Replace the penalty history by the last repeat_last_n of tokens[0..n), as
+ * if sampler_accept had been called on each after a reset, but leave the
+ * RNG alone (speculative decoding rewinds the history to each drafted
+ * position). n may be 0 (no history). */
+void sampler_set_history(sampler *s, const int32_t *tokens, int n);
 
 /* The distribution the sampler draws from: after penalty, top-k, top-p,
  * min-p and temperature, probs[n_vocab] sums to 1 with zeros outside the

@@ -1,7 +1,10 @@
-/* cli_generate.c: `ternchat generate`, one-shot completion. Loads a model,
- * runs the prompt in batches, samples until an end-of-generation token, the
- * token limit or a full context, streams the text to stdout and prints the
- * speed to stderr. Stateless: nothing is saved. */
+/* cli_generate.c: `ternchat generate`, one-shot completion. Loads a model
+ * (and optionally a draft model), runs the prompt in batches, then generates
+ * with speculative decoding (a draft model or n-gram lookup proposes, the
+ * model verifies; the output has the model's own distribution) until an
+ * end-of-generation token, the token limit or a full context, streams the
+ * text to stdout and prints the speed and speculation statistics to stderr.
+ * Stateless: nothing is saved. */
 #include "config.h"
 
 #include <getopt.h>
@@ -17,15 +20,15 @@
 #include "cli.h"
 #include "model.h"
 #include "sampler.h"
+#include "spec.h"
 #include "tok.h"
 #include "tsafe.h"
 #include "xmalloc.h"
 
-#define GEN_BATCH 256 /* prompt tokens per forward pass */
-
 /* Options of one generate run. */
 struct gen_opts {
     const char *model_path;  /* -m */
+    const char *draft_path;  /* -d: draft model for speculative decoding */
     const char *prompt;      /* -p (NULL: none; "-": stdin) */
     const char *tokens;      /* --tokens: comma-separated ids */
     long n_predict;          /* -n; -1 = until end of generation or full context */
@@ -38,6 +41,9 @@ struct gen_opts {
     const char *template;    /* --chat-template NAME */
     sampler_params sp;       /* sampling settings */
     int seed_given;          /* --seed was given */
+    spec_params spp;         /* speculative decoding settings */
+    int draft_fixed;         /* --draft N was given */
+    int draft_range;         /* --draft-min or --draft-max was given */
 };
 
 static volatile sig_atomic_t gen_interrupted;
@@ -62,6 +68,9 @@ now_s(void)
 static void
 gen_help(void)
 {
+    spec_params spec_def;
+
+    spec_params_default(&spec_def);
     printf(
         "Usage: ternchat generate -m MODEL.gguf (-p PROMPT | --tokens IDS) [OPTIONS]\n"
         "\n"
@@ -104,9 +113,25 @@ gen_help(void)
         "      --repeat-penalty R penalise recently seen tokens; 1 = off (default 1.0)\n"
         "      --repeat-last-n N  how many recent tokens the penalty sees (default 64)\n"
         "      --seed S           random seed; the same seed gives the same output\n"
-        "                         (default: a new seed each run)\n"
+        "                         (default: a new seed each run); with a seed the\n"
+        "                         proposal length of speculative decoding adapts to\n"
+        "                         the acceptance rate only, not to measured speed\n"
         "\n"
-        "  -h, --help             show this help and exit\n");
+        "Speculative decoding (same output distribution, often faster):\n"
+        "  -d, --draft-model FILE a small model with the same vocabulary that\n"
+        "                         proposes tokens for the model to verify in one pass\n"
+        "      --spec MODE        where proposals come from: draft (the -d model),\n"
+        "                         lookup (earlier text of the prompt and the reply),\n"
+        "                         off, or auto: draft with -d, else lookup (default)\n"
+        "      --draft-max N      longest proposal per step, 0 to %d (default %d)\n"
+        "      --draft-min N      shortest proposal per step (default %d); the length\n"
+        "                         in between adapts to the acceptance rate and speed\n"
+        "      --draft N          a fixed proposal length (no adapting)\n"
+        "  Statistics (acceptance rate, proposal length, draft and verification\n"
+        "  time) are printed to standard error with the speed.\n"
+        "\n"
+        "  -h, --help             show this help and exit\n", SPEC_DRAFT_LIMIT,
+        spec_def.draft_max, spec_def.draft_min);
 }
 
 /* Parse "1,2,3" into a new array. Returns the count, or -1. */
@@ -139,7 +164,7 @@ parse_token_list(const char *s, int32_t **out)
 enum {
     OPT_TOKENS = 256, OPT_IDS, OPT_TEMP, OPT_TOP_K, OPT_TOP_P, OPT_MIN_P,
     OPT_REPEAT_PENALTY, OPT_REPEAT_LAST_N, OPT_SEED, OPT_RAW, OPT_SPECIAL, OPT_SYSTEM,
-    OPT_TEMPLATE
+    OPT_TEMPLATE, OPT_SPEC, OPT_DRAFT_MAX, OPT_DRAFT_MIN, OPT_DRAFT
 };
 
 /* Parse the command line into o. Returns -1 to continue, else an exit status. */
@@ -148,6 +173,11 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
 {
     static const struct option longopts[] = {
         { "model", required_argument, NULL, 'm' },
+        { "draft-model", required_argument, NULL, 'd' },
+        { "spec", required_argument, NULL, OPT_SPEC },
+        { "draft-max", required_argument, NULL, OPT_DRAFT_MAX },
+        { "draft-min", required_argument, NULL, OPT_DRAFT_MIN },
+        { "draft", required_argument, NULL, OPT_DRAFT },
         { "prompt", required_argument, NULL, 'p' },
         { "tokens", required_argument, NULL, OPT_TOKENS },
         { "n-predict", required_argument, NULL, 'n' },
@@ -177,13 +207,36 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
     o->n_predict = -1;
     o->n_threads = ncpu > 0 ? ncpu : 1;
     sampler_params_default(&o->sp);
+    spec_params_default(&o->spp);
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":m:p:n:c:t:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:d:p:n:c:t:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'm':
             o->model_path = optarg;
+            break;
+        case 'd':
+            o->draft_path = optarg;
+            break;
+        case OPT_SPEC:
+            if ((o->spp.mode = spec_mode_parse(optarg)) < 0)
+                return cli_usage_error("generate", "--spec wants off, draft, lookup or auto, not '%s'", optarg);
+            break;
+        case OPT_DRAFT_MAX:
+        case OPT_DRAFT_MIN:
+        case OPT_DRAFT:
+            if (cli_parse_long(optarg, 0, SPEC_DRAFT_LIMIT, &l) != 0)
+                return cli_usage_error("generate", "%s wants a number of tokens from 0 to %d, not '%s'",
+                                       argv[optind - 1], SPEC_DRAFT_LIMIT, optarg);
+            if (c != OPT_DRAFT_MIN)
+                o->spp.draft_max = (int)l;
+            if (c != OPT_DRAFT_MAX)
+                o->spp.draft_min = (int)l;
+            if (c == OPT_DRAFT)
+                o->draft_fixed = 1;
+            else
+                o->draft_range = 1;
             break;
         case 'p':
             o->prompt = optarg;
@@ -283,6 +336,16 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
         return cli_usage_error("generate", "--raw cannot be combined with --system or --chat-template");
     if (o->tokens != NULL && (o->system != NULL || o->template != NULL))
         return cli_usage_error("generate", "--tokens is used as it is: no --system or --chat-template");
+    if (o->draft_fixed && o->draft_range)
+        return cli_usage_error("generate", "--draft N fixes the proposal length: no --draft-min or --draft-max with it");
+    if (o->spp.draft_min > o->spp.draft_max)
+        return cli_usage_error("generate", "--draft-min (%d) is larger than --draft-max (%d)",
+                               o->spp.draft_min, o->spp.draft_max);
+    if (o->spp.mode == SPEC_DRAFT && o->draft_path == NULL)
+        return cli_usage_error("generate", "--spec draft needs a draft model: give -d FILE");
+    if (o->spp.mode == SPEC_OFF || o->spp.mode == SPEC_LOOKUP)
+        o->draft_path = NULL; /* not used: not loaded */
+    o->spp.reproducible = o->seed_given;
     if (!o->seed_given)
         o->sp.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     return -1;
@@ -367,20 +430,71 @@ out:
     return rc;
 }
 
+/* End of generation, for spec_set_stop. */
+static int
+gen_is_eog(void *ud, int32_t id)
+{
+    return tok_is_eog(ud, id);
+}
+
+/* Load the draft model (if any) and pair it with the model. Returns the
+ * spec object, or NULL after printing the error. */
+static spec *
+gen_spec_new(const struct gen_opts *o, model *m, model_ctx *ctx, model **dm, model_ctx **dctx)
+{
+    char err[512];
+    spec *s;
+
+    if (o->draft_path != NULL) {
+        *dm = model_load(o->draft_path, err, sizeof err);
+        if (*dm == NULL) {
+            cli_fail("draft model: %s", err);
+            return NULL;
+        }
+        *dctx = model_ctx_new(*dm, model_ctx_n_ctx(ctx), err, sizeof err);
+        if (*dctx == NULL) {
+            cli_fail("draft model: %s", err);
+            return NULL;
+        }
+        model_ctx_set_threads(*dctx, (int)o->n_threads);
+    }
+    s = spec_new(m, ctx, *dm, *dctx, &o->sp, &o->spp, err, sizeof err);
+    if (s == NULL)
+        cli_fail("%s%s", o->draft_path != NULL ? "-d: " : "", err);
+    return s;
+}
+
+/* The speculation statistics line (nothing when speculation is off). */
+static void
+gen_print_spec_stats(const spec *s)
+{
+    spec_stats st;
+
+    spec_get_stats(s, &st);
+    if (st.mode == SPEC_OFF)
+        return;
+    fprintf(stderr, "speculative (%s): %ld proposed, %ld accepted (%.1f%%), %.2f accepted per "
+            "proposal run, %.2f tokens per pass; proposal length %.2f mean, %d last; "
+            "draft %.3f s, verify %.3f s\n",
+            spec_mode_name(st.mode), st.n_drafted, st.n_accepted, 100.0 * st.accept_rate,
+            st.mean_run, st.n_rounds > 0 ? (double)st.n_tokens / (double)st.n_rounds : 0.0,
+            st.gamma_mean, st.gamma_last, st.t_draft, st.t_verify);
+}
+
 int
 cli_generate(int argc, char **argv)
 {
     struct gen_opts o;
     char err[512];
-    model *m = NULL;
-    model_ctx *ctx = NULL;
-    sampler *smp = NULL;
+    model *m = NULL, *dm = NULL;
+    model_ctx *ctx = NULL, *dctx = NULL;
+    spec *sp = NULL;
     tok *tk = NULL;
     tok_stream *ts = NULL;
     const model_info *info;
     tok_ids prompt = { 0 };
-    float *logits = NULL;
-    int rc = 1, n_gen = 0;
+    int32_t out[SPEC_DRAFT_LIMIT + 1];
+    int rc = 1, n_gen = 0, done = 0;
     char last = '\0';
     size_t i;
     double t0, t_prompt = 0, t_gen = 0;
@@ -432,13 +546,11 @@ cli_generate(int argc, char **argv)
                  prompt.n, model_ctx_n_ctx(ctx));
         goto out;
     }
-
-    smp = sampler_new(&o.sp, info->n_vocab);
-    if (smp == NULL) {
-        cli_fail("cannot set up the sampler for %d tokens", info->n_vocab);
+    sp = gen_spec_new(&o, m, ctx, &dm, &dctx);
+    if (sp == NULL)
         goto out;
-    }
-    logits = xmalloc(sizeof *logits * (size_t)info->n_vocab);
+    if (tk != NULL)
+        spec_set_stop(sp, gen_is_eog, tk);
     if (tk != NULL && !o.print_ids)
         ts = tok_stream_new(tk, o.special ? TOK_STREAM_SPECIAL : 0);
 
@@ -447,49 +559,47 @@ cli_generate(int argc, char **argv)
     sa.sa_handler = gen_on_sigint;
     sigaction(SIGINT, &sa, NULL);
 
-    /* Prompt, in batches; logits of the last token only. */
+    /* The prompt, in batches (the last token goes with the first round). */
     t0 = now_s();
-    for (i = 0; i < prompt.n && !gen_interrupted; i += GEN_BATCH) {
-        int n = prompt.n - i < GEN_BATCH ? (int)(prompt.n - i) : GEN_BATCH;
+    if (spec_feed(sp, prompt.v, (int)prompt.n, err, sizeof err) != 0) {
+        cli_fail("%s", err);
+        goto out;
+    }
+    t_prompt = now_s() - t0;
 
-        if (model_forward(ctx, prompt.v + i, n, logits, 0, err, sizeof err) != 0) {
+    /* Generation: one speculative round at a time (1 or more tokens), each
+     * token printed; stop at the end of the reply, the limit, a full
+     * context or Ctrl-C (between rounds). */
+    t0 = now_s();
+    while (!done && !gen_interrupted && (o.n_predict < 0 || n_gen < o.n_predict)) {
+        long cap = o.n_predict < 0 ? SPEC_DRAFT_LIMIT + 1 : o.n_predict - n_gen;
+        int k = spec_step(sp, out, cap < SPEC_DRAFT_LIMIT + 1 ? (int)cap : SPEC_DRAFT_LIMIT + 1,
+                          err, sizeof err);
+
+        if (k < 0) {
             cli_fail("%s", err);
             goto out;
         }
-    }
-    for (i = 0; i < prompt.n; i++)
-        sampler_accept(smp, prompt.v[i]);
-    t_prompt = now_s() - t0;
+        for (i = 0; i < (size_t)k; i++) {
+            int32_t id = out[i];
+            int eog = tk != NULL && tok_is_eog(tk, id);
 
-    /* Generation: sample, print, stop at the end of the reply, else feed. */
-    t0 = now_s();
-    while (!gen_interrupted && (o.n_predict < 0 || n_gen < o.n_predict)) {
-        int32_t id = sampler_sample(smp, logits);
-
-        sampler_accept(smp, id);
-        n_gen++;
-        if (tk != NULL && tok_is_eog(tk, id)) {
+            n_gen++;
             if (o.print_ids)
                 printf("%d\n", (int)id);
-            else if (o.special && ts != NULL)
+            else if (ts != NULL && (!eog || o.special))
                 gen_piece(ts, id, &last);
-            break;
-        }
-        if (o.print_ids) {
-            printf("%d\n", (int)id);
-        } else if (ts != NULL) {
-            gen_piece(ts, id, &last);
+            if (eog)
+                done = 1;
         }
         fflush(stdout);
-        if (model_ctx_pos(ctx) >= model_ctx_n_ctx(ctx)) {
+        if (!done && spec_full(sp) && (o.n_predict < 0 || n_gen < o.n_predict)) {
             fprintf(stderr, "\nternchat: stopped: the context (%d tokens) is full\n",
                     model_ctx_n_ctx(ctx));
             break;
         }
-        if (model_forward(ctx, &id, 1, logits, 0, err, sizeof err) != 0) {
-            cli_fail("%s", err);
-            goto out;
-        }
+        if (k == 0)
+            break;
     }
     if (ts != NULL) {
         gen_piece(ts, -1, &last);
@@ -503,13 +613,15 @@ cli_generate(int argc, char **argv)
             prompt.n, t_prompt, t_prompt > 0 ? (double)prompt.n / t_prompt : 0.0,
             n_gen, t_gen, t_gen > 0 ? n_gen / t_gen : 0.0,
             gen_interrupted ? " [interrupted]" : "");
+    gen_print_spec_stats(sp);
     rc = gen_interrupted ? 130 : 0;
 out:
-    free(logits);
     tok_ids_free(&prompt);
     tok_stream_free(ts);
     tok_free(tk);
-    sampler_free(smp);
+    spec_free(sp);
+    model_ctx_free(dctx);
+    model_free(dm);
     model_ctx_free(ctx);
     model_free(m);
     return rc;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_cli.sh: `ternchat` and `ternchat generate` from the outside: help,
-# errors (exit status and one clear line), determinism, stdin prompts.
+# errors (exit status and one clear line), determinism, stdin prompts,
+# speculative decoding (-d, --spec, --draft*).
 # Prints TAP. Needs $TERNCHAT (the binary) and $TERNCHAT_BUILDDIR.
 T=${TERNCHAT:?TERNCHAT is not set}
 B=${TERNCHAT_BUILDDIR:?TERNCHAT_BUILDDIR is not set}
@@ -38,7 +39,7 @@ grep -q '^ternchat [0-9]' "$tmp/out"; ok $? "--version"
 
 run "$T" generate --help
 ok $rc "generate --help exits 0"
-for opt in -m -p --tokens -n -c -t --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n --seed --ids --special --raw --system --chat-template; do
+for opt in -m -p --tokens -n -c -t --temp --top-k --top-p --min-p --repeat-penalty --repeat-last-n --seed --ids --special --raw --system --chat-template -d --draft-model --spec --draft-max --draft-min '--draft N'; do
     grep -q -e "$opt" "$tmp/out"; ok $? "generate --help describes $opt"
 done
 
@@ -103,6 +104,70 @@ if [ -f "$M" ]; then
     [ $rc -eq 0 ]; ok $? "an empty text prompt still has BOS and runs"
 else
     echo "not ok - $M was not built"; fails=$((fails + 1)); n=$((n + 1))
+fi
+
+# Speculative decoding: option errors, then tiny-llama as the draft of a
+# larger random target with the same vocabulary.
+run "$T" generate -m "$M" --tokens 1 --spec fast
+one_line_error "spec wants off, draft, lookup or auto" "bad --spec value"
+run "$T" generate -m "$M" --tokens 1 --spec draft
+one_line_error "needs a draft model" "--spec draft without -d"
+run "$T" generate -m "$M" --tokens 1 --draft 3 --draft-max 5
+one_line_error "fixes the proposal length" "--draft with --draft-max"
+run "$T" generate -m "$M" --tokens 1 --draft-min 5 --draft-max 2
+one_line_error "larger than --draft-max" "--draft-min above --draft-max"
+run "$T" generate -m "$M" --tokens 1 --draft-max 999
+one_line_error "from 0 to 64" "--draft-max out of range"
+run "$T" generate -m "$M" --tokens 1 -d "$tmp/nodraft.gguf"
+one_line_error "nodraft.gguf" "missing draft model: one line naming the file"
+MK="$B/tools/ternchat-mkmodel"
+BIG="$tmp/big.gguf"
+if [ -f "$M" ] && "$MK" --arch llama --n-embd 128 --n-layer 3 --n-head 4 --n-head-kv 2 --n-ff 384 \
+        --n-vocab 320 --ctx 256 --type f32 --seed 2 -o "$BIG" >/dev/null 2>&1 &&
+    "$MK" --arch llama --n-embd 64 --n-layer 1 --n-head 4 --n-head-kv 2 --n-ff 128 \
+        --n-vocab 300 --ctx 256 --type f32 --seed 3 -o "$tmp/v300.gguf" >/dev/null 2>&1; then
+    run "$T" generate -m "$BIG" --tokens 1 -n 2 -d "$tmp/v300.gguf"
+    one_line_error "does not fit the target" "a draft with another vocabulary: one line"
+    P=1,100,200,100,200,7
+    run "$T" generate -m "$BIG" --tokens $P -n 40 --ids --temp 0 --spec off
+    cp "$tmp/out" "$tmp/plain"
+    [ "$(wc -l <"$tmp/plain")" -eq 40 ]; ok $? "target alone: 40 ids"
+    ! grep -q speculative "$tmp/err"; ok $? "--spec off prints no speculation statistics"
+    run "$T" generate -m "$BIG" --tokens $P -n 40 --ids --temp 0 -d "$M"
+    cmp -s "$tmp/out" "$tmp/plain"; ok $? "greedy -d output equals the target alone"
+    grep -q 'speculative (draft): .* accepted' "$tmp/err" && grep -q 'tokens/s' "$tmp/err"
+    ok $? "speculation statistics beside the speed line"
+    for g in 1 3 8; do
+        run "$T" generate -m "$BIG" --tokens $P -n 40 --ids --temp 0 -d "$M" --draft $g
+        cmp -s "$tmp/out" "$tmp/plain" && grep -q "speculative (draft)" "$tmp/err"
+        ok $? "greedy -d --draft $g equals the target alone"
+    done
+    run "$T" generate -m "$BIG" --tokens $P -n 40 --ids --temp 0 --spec lookup -d "$M"
+    cmp -s "$tmp/out" "$tmp/plain" && grep -q 'speculative (lookup)' "$tmp/err"
+    ok $? "greedy --spec lookup equals the target alone (the draft is not used)"
+    run "$T" generate -m "$BIG" --tokens $P -n 40 --ids --temp 0
+    cmp -s "$tmp/out" "$tmp/plain" && grep -q 'speculative (lookup)' "$tmp/err"
+    ok $? "without -d, auto is lookup, and equals the target alone"
+    run "$T" generate -m "$BIG" --tokens $P -n 7 --ids --temp 0 -d "$M" --draft 5
+    [ "$(wc -l <"$tmp/out")" -eq 7 ] && head -7 "$tmp/plain" | cmp -s - "$tmp/out"
+    ok $? "-n 7 with -d gives the first 7 ids"
+    run "$T" generate -m "$BIG" --tokens $P -n 1000 --ids --temp 0 -c 64 --spec off
+    cp "$tmp/out" "$tmp/full"
+    run "$T" generate -m "$BIG" --tokens $P -n 1000 --ids --temp 0 -c 64 -d "$M" --draft 6
+    cmp -s "$tmp/out" "$tmp/full" && [ "$(wc -l <"$tmp/out")" -eq 59 ] &&
+        grep -q 'context (64 tokens) is full' "$tmp/err"
+    ok $? "a full context with -d: the same 59 ids and the message"
+    run "$T" generate -m "$BIG" -p "hello world" -n 16 --temp 0 --spec off
+    cp "$tmp/out" "$tmp/text"
+    run "$T" generate -m "$BIG" -p "hello world" -n 16 --temp 0 -d "$M"
+    cmp -s "$tmp/out" "$tmp/text"; ok $? "greedy text with -d equals the target alone"
+    run "$T" generate -m "$BIG" --tokens $P -n 30 --ids --temp 1 --seed 5 -d "$M"
+    cp "$tmp/out" "$tmp/s5"
+    run "$T" generate -m "$BIG" --tokens $P -n 30 --ids --temp 1 --seed 5 -d "$M"
+    cmp -s "$tmp/out" "$tmp/s5" && [ "$(wc -l <"$tmp/out")" -eq 30 ]
+    ok $? "sampling with -d: same seed, same output"
+else
+    echo "not ok - could not make the speculative decoding test models"; fails=$((fails + 1)); n=$((n + 1))
 fi
 
 echo "1..$n"
