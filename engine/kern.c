@@ -1,6 +1,6 @@
-/* kern.c: the kernel table and the float weight types (F32, F16, BF16)
- * against float activations: scalar references and AVX2 variants, the row
- * getters, run-time selection of the variant, and the threaded matmul. */
+/* kern.c: the kernel table, the run-time choice of the instruction-set
+ * family, the tiled driver of the integer kernels, and the threaded matmul
+ * (which quantizes the activations of the integer types once per batch). */
 #include "config.h"
 
 #include "kern.h"
@@ -10,204 +10,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fp16.h"
+#include "kern_int.h"
 #include "qtype.h"
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#define KERN_X86 1
-#include <immintrin.h>
-#else
-#define KERN_X86 0
-#endif
-
-/* ---- row getters ---- */
-
-static void
-kern_f32_to_float(const void *src, float *dst, int64_t n)
-{
-    memcpy(dst, src, (size_t)n * sizeof(float));
-}
-
-static void
-kern_f16_to_float(const void *src, float *dst, int64_t n)
-{
-    const uint16_t *s = src;
-    int64_t i;
-
-    for (i = 0; i < n; i++)
-        dst[i] = fp16_to_f32(s[i]);
-}
-
-static void
-kern_bf16_to_float(const void *src, float *dst, int64_t n)
-{
-    const uint16_t *s = src;
-    int64_t i;
-
-    for (i = 0; i < n; i++)
-        dst[i] = bf16_to_f32(s[i]);
-}
-
-/* ---- scalar references: one plain sum per product, in index order ---- */
-
-static void
-kern_rows_f32_ref(const void *w, size_t row_bytes, int64_t r0, int64_t r1, int64_t cols,
-                  const void *x, size_t x_stride, int64_t n, float *y, int64_t ldy)
-{
-    int64_t r, t, k;
-
-    for (r = r0; r < r1; r++) {
-        const float *wr = (const float *)((const char *)w + (size_t)r * row_bytes);
-
-        for (t = 0; t < n; t++) {
-            const float *xt = (const float *)((const char *)x + (size_t)t * x_stride);
-            float s = 0.0f;
-
-            for (k = 0; k < cols; k++)
-                s += wr[k] * xt[k];
-            y[t * ldy + r] = s;
-        }
-    }
-}
-
-static void
-kern_rows_f16_ref(const void *w, size_t row_bytes, int64_t r0, int64_t r1, int64_t cols,
-                  const void *x, size_t x_stride, int64_t n, float *y, int64_t ldy)
-{
-    int64_t r, t, k;
-
-    for (r = r0; r < r1; r++) {
-        const uint16_t *wr = (const uint16_t *)((const char *)w + (size_t)r * row_bytes);
-
-        for (t = 0; t < n; t++) {
-            const float *xt = (const float *)((const char *)x + (size_t)t * x_stride);
-            float s = 0.0f;
-
-            for (k = 0; k < cols; k++)
-                s += fp16_to_f32(wr[k]) * xt[k];
-            y[t * ldy + r] = s;
-        }
-    }
-}
-
-static void
-kern_rows_bf16_ref(const void *w, size_t row_bytes, int64_t r0, int64_t r1, int64_t cols,
-                   const void *x, size_t x_stride, int64_t n, float *y, int64_t ldy)
-{
-    int64_t r, t, k;
-
-    for (r = r0; r < r1; r++) {
-        const uint16_t *wr = (const uint16_t *)((const char *)w + (size_t)r * row_bytes);
-
-        for (t = 0; t < n; t++) {
-            const float *xt = (const float *)((const char *)x + (size_t)t * x_stride);
-            float s = 0.0f;
-
-            for (k = 0; k < cols; k++)
-                s += bf16_to_f32(wr[k]) * xt[k];
-            y[t * ldy + r] = s;
-        }
-    }
-}
-
-/* ---- AVX2 + FMA (+ F16C) ---- */
+#include "quant.h"
+#include "xmalloc.h"
 
 #if KERN_X86
-#define KERN_AVX2 __attribute__((target("avx2,fma,f16c")))
-
-/* Horizontal sum of the 8 lanes. */
-KERN_AVX2 static inline float
-kern_hsum_avx2(__m256 v)
-{
-    __m128 lo = _mm256_castps256_ps128(v);
-    __m128 hi = _mm256_extractf128_ps(v, 1);
-
-    lo = _mm_add_ps(lo, hi);
-    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-    lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
-    return _mm_cvtss_f32(lo);
-}
-
-/* 8 bf16 values to 8 floats. */
-KERN_AVX2 static inline __m256
-kern_load_bf16_avx2(const uint16_t *p)
-{
-    __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)p));
-
-    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
-}
-
-/* 8 halves to 8 floats. */
-KERN_AVX2 static inline __m256
-kern_load_f16_avx2(const uint16_t *p)
-{
-    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
-}
-
-/* The dot products: four 8-lane accumulators over 32 elements a step, then
- * 8 at a time, then the scalar tail. WLOAD loads 8 weights as floats. */
-#define KERN_DOT_AVX2(name, wtype, WLOAD, WSCALAR)                              \
-    KERN_AVX2 static float                                                      \
-    name(const wtype *w, const float *x, int64_t n)                             \
-    {                                                                           \
-        __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();             \
-        __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();             \
-        int64_t i = 0;                                                          \
-        float s;                                                                \
-                                                                                \
-        for (; i + 32 <= n; i += 32) {                                          \
-            s0 = _mm256_fmadd_ps(WLOAD(w + i), _mm256_loadu_ps(x + i), s0);      \
-            s1 = _mm256_fmadd_ps(WLOAD(w + i + 8), _mm256_loadu_ps(x + i + 8), s1); \
-            s2 = _mm256_fmadd_ps(WLOAD(w + i + 16), _mm256_loadu_ps(x + i + 16), s2); \
-            s3 = _mm256_fmadd_ps(WLOAD(w + i + 24), _mm256_loadu_ps(x + i + 24), s3); \
-        }                                                                       \
-        for (; i + 8 <= n; i += 8)                                              \
-            s0 = _mm256_fmadd_ps(WLOAD(w + i), _mm256_loadu_ps(x + i), s0);      \
-        s = kern_hsum_avx2(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3))); \
-        for (; i < n; i++)                                                      \
-            s += WSCALAR(w[i]) * x[i];                                          \
-        return s;                                                               \
-    }
-
-#define KERN_ID(v) (v)
-KERN_DOT_AVX2(kern_dot_f32_avx2, float, _mm256_loadu_ps, KERN_ID)
-KERN_DOT_AVX2(kern_dot_f16_avx2, uint16_t, kern_load_f16_avx2, fp16_to_f32)
-KERN_DOT_AVX2(kern_dot_bf16_avx2, uint16_t, kern_load_bf16_avx2, bf16_to_f32)
-
-/* Row products from a dot function: each weight row is read once from
- * memory and reused from cache for every activation row. */
-#define KERN_ROWS_AVX2(name, wtype, dot)                                        \
-    KERN_AVX2 static void                                                       \
-    name(const void *w, size_t row_bytes, int64_t r0, int64_t r1, int64_t cols, \
-         const void *x, size_t x_stride, int64_t n, float *y, int64_t ldy)      \
-    {                                                                           \
-        int64_t r, t;                                                           \
-                                                                                \
-        for (r = r0; r < r1; r++) {                                             \
-            const wtype *wr = (const wtype *)((const char *)w + (size_t)r * row_bytes); \
-                                                                                \
-            for (t = 0; t < n; t++)                                             \
-                y[t * ldy + r] = dot(wr, (const float *)((const char *)x + (size_t)t * x_stride), cols); \
-        }                                                                       \
-    }
-
-KERN_ROWS_AVX2(kern_rows_f32_avx2, float, kern_dot_f32_avx2)
-KERN_ROWS_AVX2(kern_rows_f16_avx2, uint16_t, kern_dot_f16_avx2)
-KERN_ROWS_AVX2(kern_rows_bf16_avx2, uint16_t, kern_dot_bf16_avx2)
 #define KERN_AVX2_FN(f) f
+#define KERN_AVX512_FN(f) f
 #else
 #define KERN_AVX2_FN(f) NULL
+#define KERN_AVX512_FN(f) NULL
 #endif
 
 /* ---- the table ---- */
 
 static const kern_type kern_table[] = {
     { QT_F32, QT_F32, kern_f32_to_float,
-      { kern_rows_f32_ref, KERN_AVX2_FN(kern_rows_f32_avx2) } },
+      { kern_rows_f32_ref, KERN_AVX2_FN(kern_rows_f32_avx2), NULL } },
     { QT_F16, QT_F32, kern_f16_to_float,
-      { kern_rows_f16_ref, KERN_AVX2_FN(kern_rows_f16_avx2) } },
+      { kern_rows_f16_ref, KERN_AVX2_FN(kern_rows_f16_avx2), NULL } },
     { QT_BF16, QT_F32, kern_bf16_to_float,
-      { kern_rows_bf16_ref, KERN_AVX2_FN(kern_rows_bf16_avx2) } },
+      { kern_rows_bf16_ref, KERN_AVX2_FN(kern_rows_bf16_avx2), NULL } },
+    { QT_Q8_0, QT_Q8_0, quant_dequant_q8_0,
+      { kern_rows_q8_0_ref, KERN_AVX2_FN(kern_rows_q8_0_avx2),
+        KERN_AVX512_FN(kern_rows_q8_0_avx512) } },
+    { QT_Q4_0, QT_Q8_0, quant_dequant_q4_0,
+      { kern_rows_q4_0_ref, KERN_AVX2_FN(kern_rows_q4_0_avx2),
+        KERN_AVX512_FN(kern_rows_q4_0_avx512) } },
+    { QT_TQ2_0, QT_Q8_K, quant_dequant_tq2_0,
+      { kern_rows_tq2_0_ref, KERN_AVX2_FN(kern_rows_tq2_0_avx2),
+        KERN_AVX512_FN(kern_rows_tq2_0_avx512) } },
+    { QT_TQ1_0, QT_Q8_K, quant_dequant_tq1_0,
+      { kern_rows_tq1_0_ref, KERN_AVX2_FN(kern_rows_tq1_0_avx2),
+        KERN_AVX512_FN(kern_rows_tq1_0_avx512) } },
+    { QT_Q4_K, QT_Q8_K, quant_dequant_q4_k,
+      { kern_rows_q4_k_ref, KERN_AVX2_FN(kern_rows_q4_k_avx2),
+        KERN_AVX512_FN(kern_rows_q4_k_avx512) } },
+    { QT_Q6_K, QT_Q8_K, quant_dequant_q6_k,
+      { kern_rows_q6_k_ref, KERN_AVX2_FN(kern_rows_q6_k_avx2),
+        KERN_AVX512_FN(kern_rows_q6_k_avx512) } },
 };
 
 const kern_type *
@@ -232,30 +74,40 @@ kern_isa_supported(int isa)
     switch (isa) {
     case KERN_ISA_SCALAR:
         return 1;
-    case KERN_ISA_AVX2:
 #if KERN_X86
+    case KERN_ISA_AVX2:
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
                __builtin_cpu_supports("f16c");
-#else
-        return 0;
+    case KERN_ISA_AVX512:
+        __builtin_cpu_init();
+        return kern_isa_supported(KERN_ISA_AVX2) && __builtin_cpu_supports("avx512f") &&
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+               __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi");
 #endif
     default:
         return 0;
     }
 }
 
+/* The best supported family not above isa. */
+static int
+kern_best_upto(int isa)
+{
+    if (isa >= KERN_ISA_COUNT)
+        isa = KERN_ISA_COUNT - 1;
+    while (isa > KERN_ISA_SCALAR && !kern_isa_supported(isa))
+        isa--;
+    return isa < 0 ? KERN_ISA_SCALAR : isa;
+}
+
 static void
 kern_init(void)
 {
     const char *e = getenv("TERNCHAT_KERNELS");
+    int want = e != NULL ? kern_isa_from_name(e) : -1;
 
-    if (e != NULL && strcmp(e, "scalar") == 0)
-        kern_isa_cur = KERN_ISA_SCALAR;
-    else if (kern_isa_supported(KERN_ISA_AVX2))
-        kern_isa_cur = KERN_ISA_AVX2;
-    else
-        kern_isa_cur = KERN_ISA_SCALAR;
+    kern_isa_cur = kern_best_upto(want >= 0 ? want : KERN_ISA_COUNT - 1);
 }
 
 int
@@ -269,7 +121,7 @@ int
 kern_set_isa(int isa)
 {
     pthread_once(&kern_once, kern_init);
-    kern_isa_cur = kern_isa_supported(isa) ? isa : KERN_ISA_SCALAR;
+    kern_isa_cur = kern_best_upto(isa);
     return kern_isa_cur;
 }
 
@@ -281,9 +133,79 @@ kern_isa_name(int isa)
         return "scalar";
     case KERN_ISA_AVX2:
         return "avx2";
+    case KERN_ISA_AVX512:
+        return "avx512";
     default:
         return "?";
     }
+}
+
+int
+kern_isa_from_name(const char *name)
+{
+    int isa;
+
+    for (isa = 0; isa < KERN_ISA_COUNT; isa++)
+        if (name != NULL && strcmp(name, kern_isa_name(isa)) == 0)
+            return isa;
+    return -1;
+}
+
+kern_rows_fn
+kern_rows_for(const kern_type *kt)
+{
+    int isa = kern_isa();
+
+    while (isa > KERN_ISA_SCALAR && kt->rows[isa] == NULL)
+        isa--;
+    return kt->rows[isa];
+}
+
+/* ---- the tiled driver ---- */
+
+/* Tokens of a batch handled per pass over the rows: their activation rows
+ * (about 512 KiB) stay in the L2 cache while the weights stream by. */
+static int64_t
+kern_token_block(size_t xs, int64_t n)
+{
+    int64_t tb = (int64_t)((512u << 10) / (xs ? xs : 1));
+
+    tb -= tb % 4;
+    if (tb < 4)
+        tb = 4;
+    return tb < n ? tb : n;
+}
+
+void
+kern_tiles_run(const kern_tiles *k, const void *w, size_t rb, int64_t r0, int64_t r1,
+               int64_t cols, const void *x, size_t xs, int64_t n, float *y, int64_t ldy)
+{
+    const char *wc = w, *xc = x;
+    int64_t r, t0, tb, ns;
+    char *buf;
+    void *ub;
+
+    if (n == 1) {
+        for (r = r0; r + k->gr <= r1; r += k->gr)
+            k->g(wc, rb, r, xc, xs, 0, cols, y, ldy);
+        for (; r < r1; r++)
+            k->g1(wc, rb, r, xc, xs, 0, cols, y, ldy);
+        return;
+    }
+    /* the unpacked weights of a row tile: bounded by the weights' size */
+    ns = (cols + k->step - 1) / k->step;
+    buf = xmalloc((size_t)ns * (size_t)k->br * k->ubytes + 63);
+    ub = buf + ((64 - ((uintptr_t)buf & 63)) & 63);
+    tb = kern_token_block(xs, n);
+    for (t0 = 0; t0 < n; t0 += tb) {
+        int64_t t1 = t0 + tb < n ? t0 + tb : n;
+
+        for (r = r0; r + k->br <= r1; r += k->br)
+            k->b(wc, rb, r, xc, xs, t0, t1, cols, y, ldy, ub);
+        for (; r < r1; r++)
+            k->b1(wc, rb, r, xc, xs, t0, t1, cols, y, ldy, ub);
+    }
+    free(buf);
 }
 
 /* ---- entry points ---- */
@@ -304,7 +226,10 @@ struct kern_mm {
     const void *w;       /* weights, row 0 */
     size_t row_bytes;    /* bytes per weight row */
     int64_t rows, cols;  /* W is rows x cols */
-    const float *x;      /* activations, n x cols */
+    const float *xf;     /* float activations, n x cols */
+    int act_type;        /* format the products take */
+    void *x;             /* activations in that format */
+    size_t x_stride;     /* bytes per activation row */
     int64_t n;           /* activation rows */
     float *y;            /* output, n x rows */
 };
@@ -315,8 +240,21 @@ kern_mm_part(void *arg, int64_t begin, int64_t end, int thread)
     const struct kern_mm *mm = arg;
 
     (void)thread;
-    mm->fn(mm->w, mm->row_bytes, begin, end, mm->cols, mm->x,
-           (size_t)mm->cols * sizeof(float), mm->n, mm->y, mm->rows);
+    mm->fn(mm->w, mm->row_bytes, begin, end, mm->cols, mm->x, mm->x_stride, mm->n, mm->y,
+           mm->rows);
+}
+
+/* Quantize activation rows [begin, end). */
+static void
+kern_mm_quant(void *arg, int64_t begin, int64_t end, int thread)
+{
+    const struct kern_mm *mm = arg;
+    int64_t t;
+
+    (void)thread;
+    for (t = begin; t < end; t++)
+        kern_quant_act(mm->act_type, mm->xf + t * mm->cols, mm->cols,
+                       (char *)mm->x + (size_t)t * mm->x_stride);
 }
 
 void
@@ -325,22 +263,35 @@ kern_matmul(pool *p, int type, const void *w, int64_t rows, int64_t cols,
 {
     const kern_type *kt = kern_lookup(type);
     struct kern_mm mm;
-    int isa = kern_isa();
+    char *buf = NULL;
 
     assert(kt != NULL);
-    /* quantized activations come with the quantized weight types */
-    assert(kt->act_type == QT_F32);
-    mm.fn = kt->rows[isa] != NULL ? kt->rows[isa] : kt->rows[KERN_ISA_SCALAR];
+    mm.fn = kern_rows_for(kt);
     mm.w = w;
     mm.row_bytes = qtype_row_bytes(type, cols);
     mm.rows = rows;
     mm.cols = cols;
-    mm.x = x;
+    mm.xf = x;
+    mm.act_type = kt->act_type;
     mm.n = n;
     mm.y = y;
+    if (kt->act_type == QT_F32) {
+        mm.x = (void *)(uintptr_t)x;
+        mm.x_stride = (size_t)cols * sizeof(float);
+    } else {
+        /* n x cols is bounded by the caller's own float buffers */
+        mm.x_stride = quant_act_row_bytes(kt->act_type, cols);
+        buf = xmalloc(mm.x_stride * (size_t)n + 63);
+        mm.x = buf + ((64 - ((uintptr_t)buf & 63)) & 63);
+        if (n >= 4 && cols * n >= 65536)
+            pool_run(p, kern_mm_quant, &mm, n);
+        else
+            kern_mm_quant(&mm, 0, n, 0);
+    }
     /* tiny products are not worth waking the workers for */
     if (rows * cols * n < 16384)
         kern_mm_part(&mm, 0, rows, 0);
     else
         pool_run(p, kern_mm_part, &mm, rows);
+    free(buf);
 }

@@ -185,9 +185,11 @@ ld_tensor(model_loader *ld, const char *name, int required, int64_t ne0, int64_t
 
         if (tn != NULL)
             return ld_fail(ld, "tensor '%s' has type %s, which is not supported yet "
-                           "(supported: f32, f16, bf16)", name, tn) - 1;
+                           "(supported: f32, f16, bf16, q8_0, q4_0, q4_k, q6_k, tq1_0, tq2_0)",
+                           name, tn) - 1;
         return ld_fail(ld, "tensor '%s' has unknown type id %d", name, type) - 1;
     }
+    /* f32 needs 4 bytes, the others hold 16-bit fields (halves) */
     if ((uintptr_t)gguf_tensor_data(g, t) % (type == QT_F32 ? 4 : 2) != 0)
         return ld_fail(ld, "tensor '%s' data is not aligned for its type %s", name,
                        qtype_name(type)) - 1;

@@ -214,8 +214,9 @@ test_kernels(void)
     };
     size_t ti, si;
 
-    ok(kern_lookup(QT_Q8_0) == NULL && kern_lookup(QT_TQ2_0) == NULL,
-       "no kernels for quantized types yet");
+    ok(kern_lookup(QT_Q8_0) != NULL && kern_lookup(QT_TQ2_0) != NULL &&
+       kern_lookup(QT_Q5_0) == NULL && kern_lookup(QT_IQ2_XXS) == NULL,
+       "kernels for the integer types read (see test_kern_quant), none for the others");
     for (ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
         int type = types[ti];
         const kern_type *kt = kern_lookup(type);
@@ -397,15 +398,26 @@ test_pool(void)
 static void
 test_env_override(void)
 {
-    pid_t pid = fork();
-    int st = 0;
+    static const char *const names[] = { "scalar", "avx2", "avx512", "bogus" };
+    size_t i;
 
-    if (pid == 0) {
-        setenv("TERNCHAT_KERNELS", "scalar", 1);
-        _exit(kern_isa() == KERN_ISA_SCALAR ? 0 : 1);
+    for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+        int want = kern_isa_from_name(names[i]), st = 0;
+        pid_t pid;
+
+        /* the best supported family not above the one named (bogus: the best) */
+        if (want < 0)
+            want = KERN_ISA_COUNT - 1;
+        while (want > 0 && !kern_isa_supported(want))
+            want--;
+        pid = fork();
+        if (pid == 0) {
+            setenv("TERNCHAT_KERNELS", names[i], 1);
+            _exit(kern_isa() == want ? 0 : 1);
+        }
+        ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+           "TERNCHAT_KERNELS=%s selects %s", names[i], kern_isa_name(want));
     }
-    ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-       "TERNCHAT_KERNELS=scalar selects the scalar kernels");
 }
 
 int
@@ -418,6 +430,16 @@ main(void)
     kern_set_isa(KERN_ISA_AVX2);
     ok(kern_isa() == (kern_isa_supported(KERN_ISA_AVX2) ? KERN_ISA_AVX2 : KERN_ISA_SCALAR),
        "kern_set_isa(avx2) falls back when unsupported");
+    kern_set_isa(KERN_ISA_AVX512);
+    ok(kern_isa() == (kern_isa_supported(KERN_ISA_AVX512) ? KERN_ISA_AVX512
+                      : kern_isa_supported(KERN_ISA_AVX2) ? KERN_ISA_AVX2 : KERN_ISA_SCALAR),
+       "kern_set_isa(avx512) falls back to the best family below when unsupported");
+    ok(kern_isa_from_name("avx512") == KERN_ISA_AVX512 && kern_isa_from_name("avx2") == KERN_ISA_AVX2 &&
+       kern_isa_from_name("scalar") == KERN_ISA_SCALAR && kern_isa_from_name("sse") == -1,
+       "kern_isa_from_name");
+    diag("this CPU: avx2 %s, avx512 (f, bw, vl, vnni, vbmi) %s",
+         kern_isa_supported(KERN_ISA_AVX2) ? "yes" : "no",
+         kern_isa_supported(KERN_ISA_AVX512) ? "yes" : "no");
     test_fp16();
     test_bf16();
     test_kernels();

@@ -118,8 +118,8 @@ tm_add(tm_model *m, const char *name, int kind, int type, int64_t ne0, int64_t n
         }
     }
     if (m->s.bad_type != NULL && strcmp(m->s.bad_type, name) == 0) {
-        t->type = QT_Q8_0;
-        t->nbytes = qtype_row_bytes(QT_Q8_0, ne0) * (size_t)ne1;
+        t->type = QT_Q5_0;
+        t->nbytes = qtype_row_bytes(QT_Q5_0, ne0) * (size_t)ne1;
         t->raw = tm_alloc(t->nbytes);
         return;
     }

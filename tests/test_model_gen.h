@@ -37,7 +37,7 @@ typedef struct tm_spec {
     const char *omit_key;    /* defect: do not write this key */
     const char *omit_tensor; /* defect: do not write this tensor */
     const char *bad_shape;   /* defect: this tensor gets 8 more rows (or elements) */
-    const char *bad_type;    /* defect: this tensor is written as Q8_0 */
+    const char *bad_type;    /* defect: this tensor is written as Q5_0 (no kernels) */
 } tm_spec;
 
 /* One tensor: its exact values and the bytes written. */

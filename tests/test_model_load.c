@@ -119,7 +119,7 @@ test_rejections(void)
     tm_spec_init(&s, "llama");
     s.bad_type = "blk.0.attn_q.weight";
     reject("unsupported type", &s,
-           "tensor 'blk.0.attn_q.weight' has type q8_0, which is not supported yet");
+           "tensor 'blk.0.attn_q.weight' has type q5_0, which is not supported yet");
 
     tm_spec_init(&s, "llama");
     s.ff_array = 2;
