@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 int cli_generate(int argc, char **argv);
+int cli_chat(int argc, char **argv);
 int cli_tokenize(int argc, char **argv);
 int cli_history(int argc, char **argv);
 int cli_stats(int argc, char **argv);

@@ -18,6 +18,7 @@
 
 #include "chat.h"
 #include "cli.h"
+#include "cli_opts.h"
 #include "model.h"
 #include "sampler.h"
 #include "spec.h"
@@ -27,23 +28,13 @@
 
 /* Options of one generate run. */
 struct gen_opts {
-    const char *model_path;  /* -m */
-    const char *draft_path;  /* -d: draft model for speculative decoding */
+    cli_run run;             /* models, context, threads, sampling, speculation */
     const char *prompt;      /* -p (NULL: none; "-": stdin) */
     const char *tokens;      /* --tokens: comma-separated ids */
     long n_predict;          /* -n; -1 = until end of generation or full context */
-    long n_ctx;              /* -c; 0 = model default */
-    long n_threads;          /* -t */
     int print_ids;           /* --ids: print token ids instead of text */
     int raw;                 /* --raw: no chat template */
     int special;             /* --special: print control tokens as text */
-    const char *system;      /* --system: system prompt (chat mode) */
-    const char *template;    /* --chat-template NAME */
-    sampler_params sp;       /* sampling settings */
-    int seed_given;          /* --seed was given */
-    spec_params spp;         /* speculative decoding settings */
-    int draft_fixed;         /* --draft N was given */
-    int draft_range;         /* --draft-min or --draft-max was given */
 };
 
 static volatile sig_atomic_t gen_interrupted;
@@ -68,18 +59,15 @@ now_s(void)
 static void
 gen_help(void)
 {
-    spec_params spec_def;
-
-    spec_params_default(&spec_def);
     printf(
-        "Usage: ternchat generate -m MODEL.gguf (-p PROMPT | --tokens IDS) [OPTIONS]\n"
+        "Usage: ternchat generate [-m MODEL.gguf] (-p PROMPT | --tokens IDS) [OPTIONS]\n"
         "\n"
         "Complete a prompt once and stream the completion to standard output.\n"
-        "The speed (prompt and generation tokens per second) goes to standard\n"
-        "error at the end. Nothing is saved; press Ctrl-C to stop early.\n"
+        "The speed (prompt and generation tokens per second) and the statistics\n"
+        "of speculative decoding go to standard error at the end. Nothing is\n"
+        "saved; press Ctrl-C to stop early.\n"
         "\n"
         "Input:\n"
-        "  -m, --model FILE       the model (GGUF; architectures llama and bitnet)\n"
         "  -p, --prompt TEXT      the prompt; '-p -' reads it from standard input\n"
         "      --tokens IDS       the prompt as comma-separated token ids (e.g. 1,15043),\n"
         "                         used as they are (no template, no BOS added)\n"
@@ -89,49 +77,16 @@ gen_help(void)
         "  a user message, rendered with that template, and the reply ends at the\n"
         "  model's end-of-turn token. Other models get the prompt as it is.\n"
         "      --raw              no chat template: complete the prompt text as it is\n"
-        "      --system TEXT      a system prompt (chat format only)\n"
-        "      --chat-template NAME  use this built-in template instead of the\n"
-        "                         model's (implies the chat format); an unknown\n"
-        "                         name lists the valid ones\n"
         "\n"
-        "Generation:\n"
+        "Output:\n"
         "  -n, --n-predict N      stop after N tokens (default -1: until the model\n"
         "                         ends its reply or the context is full)\n"
-        "  -c, --ctx-size N       context size in tokens (default: the model's,\n"
-        "                         capped at 4096)\n"
-        "  -t, --threads N        threads (default: the number of online CPUs)\n"
         "      --ids              print token ids, one per line, instead of text\n"
         "      --special          print control tokens (e.g. <|im_end|>) as text\n"
-        "\n"
-        "Sampling:\n"
-        "      --temp T           temperature; 0 = greedy (default 0.8)\n"
-        "      --top-k K          keep the K most likely tokens; 0 = off (default 40)\n"
-        "      --top-p P          keep the smallest set with probability >= P; 1 = off\n"
-        "                         (default 0.95)\n"
-        "      --min-p M          drop tokens below M times the best one's\n"
-        "                         probability; 0 = off (default 0.05)\n"
-        "      --repeat-penalty R penalise recently seen tokens; 1 = off (default 1.0)\n"
-        "      --repeat-last-n N  how many recent tokens the penalty sees (default 64)\n"
-        "      --seed S           random seed; the same seed gives the same output\n"
-        "                         (default: a new seed each run); with a seed the\n"
-        "                         proposal length of speculative decoding adapts to\n"
-        "                         the acceptance rate only, not to measured speed\n"
-        "\n"
-        "Speculative decoding (same output distribution, often faster):\n"
-        "  -d, --draft-model FILE a small model with the same vocabulary that\n"
-        "                         proposes tokens for the model to verify in one pass\n"
-        "      --spec MODE        where proposals come from: draft (the -d model),\n"
-        "                         lookup (earlier text of the prompt and the reply),\n"
-        "                         off, or auto: draft with -d, else lookup (default)\n"
-        "      --draft-max N      longest proposal per step, 0 to %d (default %d)\n"
-        "      --draft-min N      shortest proposal per step (default %d); the length\n"
-        "                         in between adapts to the acceptance rate and speed\n"
-        "      --draft N          a fixed proposal length (no adapting)\n"
-        "  Statistics (acceptance rate, proposal length, draft and verification\n"
-        "  time) are printed to standard error with the speed.\n"
-        "\n"
-        "  -h, --help             show this help and exit\n", SPEC_DRAFT_LIMIT,
-        spec_def.draft_max, spec_def.draft_min);
+        "\n");
+    cli_run_help(stdout, 1);
+    printf("\n"
+           "  -h, --help             show this help and exit\n");
 }
 
 /* Parse "1,2,3" into a new array. Returns the count, or -1. */
@@ -161,83 +116,38 @@ parse_token_list(const char *s, int32_t **out)
     return n;
 }
 
-enum {
-    OPT_TOKENS = 256, OPT_IDS, OPT_TEMP, OPT_TOP_K, OPT_TOP_P, OPT_MIN_P,
-    OPT_REPEAT_PENALTY, OPT_REPEAT_LAST_N, OPT_SEED, OPT_RAW, OPT_SPECIAL, OPT_SYSTEM,
-    OPT_TEMPLATE, OPT_SPEC, OPT_DRAFT_MAX, OPT_DRAFT_MIN, OPT_DRAFT
-};
+enum { OPT_TOKENS = 256, OPT_IDS, OPT_RAW, OPT_SPECIAL };
 
 /* Parse the command line into o. Returns -1 to continue, else an exit status. */
 static int
 gen_parse(int argc, char **argv, struct gen_opts *o)
 {
     static const struct option longopts[] = {
-        { "model", required_argument, NULL, 'm' },
-        { "draft-model", required_argument, NULL, 'd' },
-        { "spec", required_argument, NULL, OPT_SPEC },
-        { "draft-max", required_argument, NULL, OPT_DRAFT_MAX },
-        { "draft-min", required_argument, NULL, OPT_DRAFT_MIN },
-        { "draft", required_argument, NULL, OPT_DRAFT },
+        CLI_RUN_LONGOPTS,
         { "prompt", required_argument, NULL, 'p' },
         { "tokens", required_argument, NULL, OPT_TOKENS },
         { "n-predict", required_argument, NULL, 'n' },
-        { "ctx-size", required_argument, NULL, 'c' },
-        { "threads", required_argument, NULL, 't' },
         { "ids", no_argument, NULL, OPT_IDS },
-        { "temp", required_argument, NULL, OPT_TEMP },
-        { "top-k", required_argument, NULL, OPT_TOP_K },
-        { "top-p", required_argument, NULL, OPT_TOP_P },
-        { "min-p", required_argument, NULL, OPT_MIN_P },
-        { "repeat-penalty", required_argument, NULL, OPT_REPEAT_PENALTY },
-        { "repeat-last-n", required_argument, NULL, OPT_REPEAT_LAST_N },
-        { "seed", required_argument, NULL, OPT_SEED },
         { "raw", no_argument, NULL, OPT_RAW },
         { "special", no_argument, NULL, OPT_SPECIAL },
-        { "system", required_argument, NULL, OPT_SYSTEM },
-        { "chat-template", required_argument, NULL, OPT_TEMPLATE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
-    int c;
-    long l;
-    double d;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int c, r;
 
     memset(o, 0, sizeof *o);
+    cli_run_init(&o->run);
     o->n_predict = -1;
-    o->n_threads = ncpu > 0 ? ncpu : 1;
-    sampler_params_default(&o->sp);
-    spec_params_default(&o->spp);
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":m:d:p:n:c:t:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":" CLI_RUN_SHORTOPTS "p:n:h", longopts, NULL)) != -1) {
+        if ((r = cli_run_option(&o->run, "generate", c, optarg)) >= 0) {
+            if (r > 0)
+                return r;
+            continue;
+        }
         switch (c) {
-        case 'm':
-            o->model_path = optarg;
-            break;
-        case 'd':
-            o->draft_path = optarg;
-            break;
-        case OPT_SPEC:
-            if ((o->spp.mode = spec_mode_parse(optarg)) < 0)
-                return cli_usage_error("generate", "--spec wants off, draft, lookup or auto, not '%s'", optarg);
-            break;
-        case OPT_DRAFT_MAX:
-        case OPT_DRAFT_MIN:
-        case OPT_DRAFT:
-            if (cli_parse_long(optarg, 0, SPEC_DRAFT_LIMIT, &l) != 0)
-                return cli_usage_error("generate", "%s wants a number of tokens from 0 to %d, not '%s'",
-                                       argv[optind - 1], SPEC_DRAFT_LIMIT, optarg);
-            if (c != OPT_DRAFT_MIN)
-                o->spp.draft_max = (int)l;
-            if (c != OPT_DRAFT_MAX)
-                o->spp.draft_min = (int)l;
-            if (c == OPT_DRAFT)
-                o->draft_fixed = 1;
-            else
-                o->draft_range = 1;
-            break;
         case 'p':
             o->prompt = optarg;
             break;
@@ -248,72 +158,14 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
             if (cli_parse_long(optarg, -1, INT32_MAX, &o->n_predict) != 0)
                 return cli_usage_error("generate", "-n wants a number of tokens >= -1, not '%s'", optarg);
             break;
-        case 'c':
-            if (cli_parse_long(optarg, 0, INT32_MAX, &o->n_ctx) != 0)
-                return cli_usage_error("generate", "-c wants a context size >= 0, not '%s'", optarg);
-            break;
-        case 't':
-            if (cli_parse_long(optarg, 1, 512, &o->n_threads) != 0)
-                return cli_usage_error("generate", "-t wants a thread count from 1 to 512, not '%s'", optarg);
-            break;
         case OPT_IDS:
             o->print_ids = 1;
-            break;
-        case OPT_TEMP:
-            if (cli_parse_float(optarg, &d) != 0 || d < 0)
-                return cli_usage_error("generate", "--temp wants a number >= 0, not '%s'", optarg);
-            o->sp.temp = (float)d;
-            break;
-        case OPT_TOP_K:
-            if (cli_parse_long(optarg, 0, INT32_MAX, &l) != 0)
-                return cli_usage_error("generate", "--top-k wants a number >= 0, not '%s'", optarg);
-            o->sp.top_k = (int)l;
-            break;
-        case OPT_TOP_P:
-            if (cli_parse_float(optarg, &d) != 0 || d <= 0 || d > 1)
-                return cli_usage_error("generate", "--top-p wants a number in (0, 1], not '%s'", optarg);
-            o->sp.top_p = (float)d;
-            break;
-        case OPT_MIN_P:
-            if (cli_parse_float(optarg, &d) != 0 || d < 0 || d > 1)
-                return cli_usage_error("generate", "--min-p wants a number in [0, 1], not '%s'", optarg);
-            o->sp.min_p = (float)d;
-            break;
-        case OPT_REPEAT_PENALTY:
-            if (cli_parse_float(optarg, &d) != 0 || d <= 0)
-                return cli_usage_error("generate", "--repeat-penalty wants a number > 0, not '%s'", optarg);
-            o->sp.repeat_penalty = (float)d;
-            break;
-        case OPT_REPEAT_LAST_N:
-            if (cli_parse_long(optarg, 0, INT32_MAX, &l) != 0)
-                return cli_usage_error("generate", "--repeat-last-n wants a number >= 0, not '%s'", optarg);
-            o->sp.repeat_last_n = (int)l;
-            break;
-        case OPT_SEED:
-            if (cli_parse_long(optarg, 0, INT32_MAX, &l) != 0) {
-                unsigned long long u;
-                char *end;
-
-                u = strtoull(optarg, &end, 10);
-                if (*optarg == '\0' || *optarg == '-' || *end != '\0')
-                    return cli_usage_error("generate", "--seed wants a non-negative integer, not '%s'", optarg);
-                o->sp.seed = u;
-            } else {
-                o->sp.seed = (uint64_t)l;
-            }
-            o->seed_given = 1;
             break;
         case OPT_RAW:
             o->raw = 1;
             break;
         case OPT_SPECIAL:
             o->special = 1;
-            break;
-        case OPT_SYSTEM:
-            o->system = optarg;
-            break;
-        case OPT_TEMPLATE:
-            o->template = optarg;
             break;
         case 'h':
             gen_help();
@@ -326,29 +178,15 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
     }
     if (optind < argc)
         return cli_usage_error("generate", "unexpected argument '%s'", argv[optind]);
-    if (o->model_path == NULL)
-        return cli_usage_error("generate", "no model: give -m MODEL.gguf");
     if (o->prompt == NULL && o->tokens == NULL)
         return cli_usage_error("generate", "no prompt: give -p TEXT, -p - (standard input) or --tokens IDS");
     if (o->prompt != NULL && o->tokens != NULL)
         return cli_usage_error("generate", "give either -p or --tokens, not both");
-    if (o->raw && (o->system != NULL || o->template != NULL))
+    if (o->raw && (o->run.system != NULL || o->run.chat_template != NULL))
         return cli_usage_error("generate", "--raw cannot be combined with --system or --chat-template");
-    if (o->tokens != NULL && (o->system != NULL || o->template != NULL))
+    if (o->tokens != NULL && (o->run.system != NULL || o->run.chat_template != NULL))
         return cli_usage_error("generate", "--tokens is used as it is: no --system or --chat-template");
-    if (o->draft_fixed && o->draft_range)
-        return cli_usage_error("generate", "--draft N fixes the proposal length: no --draft-min or --draft-max with it");
-    if (o->spp.draft_min > o->spp.draft_max)
-        return cli_usage_error("generate", "--draft-min (%d) is larger than --draft-max (%d)",
-                               o->spp.draft_min, o->spp.draft_max);
-    if (o->spp.mode == SPEC_DRAFT && o->draft_path == NULL)
-        return cli_usage_error("generate", "--spec draft needs a draft model: give -d FILE");
-    if (o->spp.mode == SPEC_OFF || o->spp.mode == SPEC_LOOKUP)
-        o->draft_path = NULL; /* not used: not loaded */
-    o->spp.reproducible = o->seed_given;
-    if (!o->seed_given)
-        o->sp.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-    return -1;
+    return cli_run_finish(&o->run, "generate");
 }
 
 /* Decode one generated id (-1: flush the decoder) and write the complete
@@ -400,20 +238,20 @@ gen_prompt(const struct gen_opts *o, const model *m, const tok *tk, tok_ids *ids
         text = xstrdup(o->prompt);
         len = strlen(text);
     }
-    if (!o->raw && (o->template != NULL || kv >= 0)) {
+    if (!o->raw && (o->run.chat_template != NULL || kv >= 0)) {
         chat_msg msgs[2];
         size_t n = 0;
 
-        tmpl = chat_for_model(model_gguf(m), o->template, err, sizeof err);
+        tmpl = chat_for_model(model_gguf(m), o->run.chat_template, err, sizeof err);
         if (tmpl == CHAT_UNKNOWN) {
             cli_fail("%s", err);
             goto out;
         }
-        if (o->system != NULL)
-            msgs[n++] = (chat_msg){ "system", o->system };
+        if (o->run.system != NULL)
+            msgs[n++] = (chat_msg){ "system", o->run.system };
         msgs[n++] = (chat_msg){ "user", text };
         rendered = chat_render(tmpl, msgs, n, 1, &len);
-    } else if (o->system != NULL) {
+    } else if (o->run.system != NULL) {
         cli_usage_error("generate", "--system needs the chat format, but this model has no chat template (use --chat-template NAME)");
         rc = 2;
         goto out;
@@ -445,8 +283,8 @@ gen_spec_new(const struct gen_opts *o, model *m, model_ctx *ctx, model **dm, mod
     char err[512];
     spec *s;
 
-    if (o->draft_path != NULL) {
-        *dm = model_load(o->draft_path, err, sizeof err);
+    if (o->run.draft != NULL) {
+        *dm = model_load(o->run.draft, err, sizeof err);
         if (*dm == NULL) {
             cli_fail("draft model: %s", err);
             return NULL;
@@ -456,11 +294,11 @@ gen_spec_new(const struct gen_opts *o, model *m, model_ctx *ctx, model **dm, mod
             cli_fail("draft model: %s", err);
             return NULL;
         }
-        model_ctx_set_threads(*dctx, (int)o->n_threads);
+        model_ctx_set_threads(*dctx, (int)o->run.n_threads);
     }
-    s = spec_new(m, ctx, *dm, *dctx, &o->sp, &o->spp, err, sizeof err);
+    s = spec_new(m, ctx, *dm, *dctx, &o->run.sp, &o->run.pp, err, sizeof err);
     if (s == NULL)
-        cli_fail("%s%s", o->draft_path != NULL ? "-d: " : "", err);
+        cli_fail("%s%s", o->run.draft != NULL ? "-d: " : "", err);
     return s;
 }
 
@@ -500,11 +338,13 @@ cli_generate(int argc, char **argv)
     double t0, t_prompt = 0, t_gen = 0;
     struct sigaction sa;
 
-    if ((rc = gen_parse(argc, argv, &o)) >= 0)
+    if ((rc = gen_parse(argc, argv, &o)) >= 0) {
+        cli_run_free(&o.run);
         return rc;
+    }
     rc = 1;
 
-    m = model_load(o.model_path, err, sizeof err);
+    m = model_load(o.run.model, err, sizeof err);
     if (m == NULL) {
         cli_fail("%s", err);
         goto out;
@@ -518,7 +358,7 @@ cli_generate(int argc, char **argv)
         }
     } else if (o.prompt != NULL) {
         cli_fail("%s has no tokenizer (no tokenizer.ggml.model key): give the prompt with --tokens",
-                 o.model_path);
+                 o.run.model);
         goto out;
     }
     if ((rc = gen_prompt(&o, m, tk, &prompt)) != 0)
@@ -535,12 +375,12 @@ cli_generate(int argc, char **argv)
             goto out;
         }
     }
-    ctx = model_ctx_new(m, (int)o.n_ctx, err, sizeof err);
+    ctx = model_ctx_new(m, (int)o.run.n_ctx, err, sizeof err);
     if (ctx == NULL) {
         cli_fail("%s", err);
         goto out;
     }
-    model_ctx_set_threads(ctx, (int)o.n_threads);
+    model_ctx_set_threads(ctx, (int)o.run.n_threads);
     if (prompt.n >= (size_t)model_ctx_n_ctx(ctx)) {
         cli_fail("the prompt is %zu tokens but the context holds %d; shorten it or raise -c",
                  prompt.n, model_ctx_n_ctx(ctx));
@@ -624,5 +464,6 @@ out:
     model_free(dm);
     model_ctx_free(ctx);
     model_free(m);
+    cli_run_free(&o.run);
     return rc;
 }

@@ -14,6 +14,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+    { "chat", cli_chat, "chat in plain lines: messages from stdin, replies to stdout (saved)" },
     { "generate", cli_generate, "complete a prompt once and print it (no chat, nothing saved)" },
     { "tokenize", cli_tokenize, "show how a model's tokenizer splits a text" },
     { "history", cli_history, "list, show, search, export, import saved conversations" },
