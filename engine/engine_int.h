@@ -28,6 +28,8 @@ struct engine_req {
     spec_params pp;          /* GENERATE: speculation */
     int n_predict;           /* GENERATE: token limit, -1 none */
     int qtype;               /* QUANT: weight type wanted */
+    int finish;              /* QUANT: posted by the background conversion when it
+                              * ends: install its result (no new conversion) */
     struct engine_req *next; /* queue link */
 };
 
@@ -66,6 +68,20 @@ struct engine {
     int n_ctx;                    /* context size */
     int loaded;                   /* models are ready */
     char *load_error;             /* why loading failed, or NULL */
+    int quant_cur;                /* weight type the target runs on (asked for) */
+
+    /* The background re-quantization (engine_run.c). The engine thread
+     * starts and joins it; the fields below are written by the conversion
+     * thread only before quant_done is set. */
+    pthread_t quant_thread;       /* the conversion thread */
+    int quant_active;             /* a conversion was started and not yet joined */
+    atomic_int quant_done;        /* it has ended: quant_result / quant_err are final */
+    atomic_int quant_abort;       /* ask it to stop (shutdown, a newer request) */
+    uint64_t quant_req;           /* id of the request it serves */
+    int quant_type;               /* type it builds */
+    model_weights *quant_result;  /* the built set, NULL on failure */
+    char quant_err[256];          /* why it failed */
+    double quant_posted;          /* when it last posted progress (its own clock) */
 };
 
 /* engine.c */

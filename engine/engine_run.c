@@ -1,13 +1,18 @@
 /* engine_run.c: what the engine thread does: load the models, answer a
  * generate request (render the conversation with the chat template, reuse
  * the cached prefix, fit the context, stream the reply through the
- * speculative decoder), and re-quantize the target. */
+ * speculative decoder), and re-quantize the target: a conversion thread
+ * builds the new weights from the loaded ones while replies go on; the
+ * engine thread installs them between replies, frees the old ones and
+ * recomputes the conversation's KV cache on the new weights. */
 #include "config.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,6 +127,7 @@ load_models(engine *e, char *err, size_t errsz)
     spec_set_stop(e->sp, engine_is_eog, e->tk);
 
     ti = model_get_info(e->target);
+    e->quant_cur = model_loaded_type(e->target);
     snprintf(desc, sizeof desc, "target %s (%s, %s)%s%s, template %s, context %d",
              e->cfg.target_path, ti->arch_name, qtype_name(ti->weight_type) ? qtype_name(ti->weight_type) : "?",
              e->draft ? ", draft " : "", e->draft ? e->cfg.draft_path : "",
@@ -156,9 +162,17 @@ engine_load(engine *e)
     engine_post_text(e, ENGINE_EV_ERROR, 0, err, strlen(err));
 }
 
+static void quant_stop(engine *e);
+
 void
 engine_unload(engine *e)
 {
+    engine_event ev;
+
+    quant_stop(e);
+    /* what the conversion thread posted after engine_stop emptied the queue */
+    while (engine_next(e, &ev))
+        engine_event_clear(&ev);
     spec_free(e->sp);
     model_ctx_free(e->dctx);
     model_ctx_free(e->tctx);
@@ -172,6 +186,9 @@ engine_unload(engine *e)
     e->tk = NULL;
     e->load_error = NULL;
 }
+
+static void quant_install(engine *e);
+static void quant_take_requests(engine *e);
 
 /* ---- generate ---- */
 
@@ -232,10 +249,28 @@ build_prompt(engine *e, const struct engine_req *r, tok_ids *ids)
         post_done_error(e, r->id, msg);
         return -1;
     }
-    /* Drop the oldest messages after the system prompt, keeping the last. */
-    while ((int)ids->n > limit && first + 1 < r->n_msgs) {
-        first++;
-        if (render(e, r, first, ids, err, sizeof err) != 0) {
+    /* Drop the oldest messages after the system prompt, keeping the last:
+     * the fewest that make it fit, found by bisection (each try renders and
+     * tokenizes the rest; one message at a time would cost O(messages x
+     * tokens) per reply in a long conversation). */
+    if (first + 1 < r->n_msgs) {
+        size_t lo = first + 1, hi = r->n_msgs - 1, tried = 0;
+
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+
+            if (render(e, r, mid, ids, err, sizeof err) != 0) {
+                post_done_error(e, r->id, err);
+                return -1;
+            }
+            tried = mid;
+            if ((int)ids->n <= limit)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        first = lo;
+        if (tried != first && render(e, r, first, ids, err, sizeof err) != 0) {
             post_done_error(e, r->id, err);
             return -1;
         }
@@ -251,7 +286,7 @@ build_prompt(engine *e, const struct engine_req *r, tok_ids *ids)
         engine_event ev;
 
         snprintf(msg, sizeof msg, "the conversation no longer fits the %d-token context: the %zu "
-                 "oldest message%s%s left out of what the model sees", e->n_ctx, first - n_fixed,
+                 "oldest message%s left out of what the model sees%s", e->n_ctx, first - n_fixed,
                  first - n_fixed == 1 ? " is" : "s are", n_fixed ? " (the system prompt is kept)" : "");
         memset(&ev, 0, sizeof ev);
         ev.type = ENGINE_EV_CONTEXT;
@@ -315,6 +350,7 @@ engine_run_generate(engine *e, struct engine_req *r)
         post_done_error(e, r->id, e->load_error ? e->load_error : "the models are not loaded");
         return;
     }
+    quant_install(e); /* a conversion that ended while idle: this reply uses it */
     if (spec_configure(e->sp, &r->sp, &r->pp, err, sizeof err) != 0) {
         post_done_error(e, r->id, err);
         return;
@@ -342,6 +378,7 @@ engine_run_generate(engine *e, struct engine_req *r)
             break;
         if (r->n_predict >= 0 && n_gen >= r->n_predict)
             break;
+        quant_take_requests(e); /* a switch asked for during the reply starts now */
         if (spec_full(e->sp)) {
             char msg[160];
 
@@ -427,16 +464,242 @@ done:
 out:
     tok_stream_free(ts);
     tok_ids_free(&ids);
+    quant_install(e); /* after the reply: the next one runs on the new weights */
 }
 
 /* ---- re-quantization ---- */
 
+#define QUANT_PROGRESS_S 0.25 /* seconds between progress events */
+
+/* Progress of the conversion (its thread): events now and then; stop when
+ * asked to. */
+static int
+quant_progress(void *ud, double done)
+{
+    engine *e = ud;
+    double t = now_s();
+
+    if (atomic_load(&e->quant_abort))
+        return 1;
+    if (t - e->quant_posted >= QUANT_PROGRESS_S && done < 1.0) {
+        e->quant_posted = t;
+        engine_post_progress(e, e->quant_req, "quantizing", done);
+    }
+    return 0;
+}
+
+/* The conversion thread: build the set, then ask the engine thread to
+ * install it (a request, so that an idle engine wakes up). */
+static void *
+quant_main(void *arg)
+{
+    engine *e = arg;
+    struct engine_req *r;
+    char err[256];
+
+#ifdef SYS_gettid
+    /* below the generation threads: the reply being streamed comes first */
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+#endif
+    e->quant_posted = now_s();
+    e->quant_result = model_weights_build(e->target, e->quant_type, 1, 1, quant_progress, e,
+                                          err, sizeof err);
+    if (e->quant_result == NULL)
+        snprintf(e->quant_err, sizeof e->quant_err, "%s", err);
+    atomic_store(&e->quant_done, 1);
+
+    r = xcalloc(1, sizeof *r);
+    r->type = ENGINE_REQ_QUANT;
+    r->finish = 1;
+    r->id = e->quant_req;
+    r->qtype = e->quant_type;
+    pthread_mutex_lock(&e->req_lock);
+    if (e->shutdown) {
+        free(r);
+    } else {
+        if (e->req_tail == NULL)
+            e->req_head = r;
+        else
+            e->req_tail->next = r;
+        e->req_tail = r;
+        pthread_cond_signal(&e->req_cond);
+    }
+    pthread_mutex_unlock(&e->req_lock);
+    return NULL;
+}
+
+/* Stop a running conversion and drop what it built. */
+static void
+quant_stop(engine *e)
+{
+    if (!e->quant_active)
+        return;
+    atomic_store(&e->quant_abort, 1);
+    pthread_join(e->quant_thread, NULL);
+    model_weights_free(e->quant_result);
+    e->quant_result = NULL;
+    e->quant_active = 0;
+}
+
+/* Feed the conversation's tokens again, so that the KV cache holds what
+ * the new weights compute. Stops early on a cancel or shutdown (the next reply then
+ * feeds the rest as an uncached prompt). */
+static void
+quant_refeed(engine *e, uint64_t req)
+{
+    int n, pos;
+    const int32_t *h = spec_tokens(e->sp, &n);
+    int32_t *toks;
+    char err[256];
+
+    if (n == 0)
+        return;
+    toks = xmalloc((size_t)n * sizeof *toks);
+    memcpy(toks, h, (size_t)n * sizeof *toks);
+    spec_truncate(e->sp, 0);
+    for (pos = 0; pos < n; pos += ENGINE_FEED_CHUNK) {
+        int k = n - pos < ENGINE_FEED_CHUNK ? n - pos : ENGINE_FEED_CHUNK;
+
+        if (atomic_load(&e->cancel))
+            break;
+        if (n > ENGINE_FEED_CHUNK)
+            engine_post_progress(e, req, "recomputing the context", (double)pos / n);
+        if (spec_feed(e->sp, toks + pos, k, err, sizeof err) != 0) {
+            spec_truncate(e->sp, 0);
+            break;
+        }
+    }
+    free(toks);
+}
+
+/* If the conversion has ended, install its result (no reply runs now):
+ * swap the weights, free the old ones, recompute the cache, tell. */
+static void
+quant_install(engine *e)
+{
+    const model_info *in;
+    model_weights *w;
+    engine_event ev;
+    char msg[512];
+    double before;
+    const char *note;
+
+    if (!e->quant_active || !atomic_load(&e->quant_done))
+        return;
+    pthread_join(e->quant_thread, NULL);
+    e->quant_active = 0;
+    w = e->quant_result;
+    e->quant_result = NULL;
+    if (w == NULL) {
+        snprintf(msg, sizeof msg, "switching the target to %s failed: %s",
+                 qtype_name(e->quant_type), e->quant_err);
+        engine_post_text(e, ENGINE_EV_ERROR, e->quant_req, msg, strlen(msg));
+        return;
+    }
+    in = model_get_info(e->target);
+    before = (double)in->weight_bytes;
+    model_weights_free(model_weights_swap(e->target, w));
+    e->quant_cur = e->quant_type;
+    quant_refeed(e, e->quant_req);
+    note = model_weights_note(w);
+    snprintf(msg, sizeof msg, "the target now runs on %s weights (%.1f MiB, was %.1f MiB)%s%s",
+             qtype_name(e->quant_type), (double)in->weight_bytes / (1024.0 * 1024.0),
+             before / (1024.0 * 1024.0), note[0] ? "; " : "", note);
+    memset(&ev, 0, sizeof ev);
+    ev.type = ENGINE_EV_QUANT;
+    ev.req = e->quant_req;
+    ev.text = xstrdup(msg);
+    ev.len = strlen(msg);
+    ev.quant_type = e->quant_type;
+    ev.n_ctx = e->n_ctx;
+    ev.ctx_used = e->sp != NULL ? spec_n_tokens(e->sp) : 0;
+    engine_post(e, &ev);
+}
+
+/* Start converting for request r (a reply may be running). */
+static void
+quant_start(engine *e, const struct engine_req *r)
+{
+    char msg[256];
+    const char *name = qtype_name(r->qtype);
+
+    if (!e->loaded) {
+        snprintf(msg, sizeof msg, "cannot switch the weight type: %s",
+                 e->load_error ? e->load_error : "the models are not loaded");
+        engine_post_text(e, ENGINE_EV_ERROR, r->id, msg, strlen(msg));
+        return;
+    }
+    if (!model_quant_supported(r->qtype) && r->qtype != model_loaded_type(e->target)) {
+        snprintf(msg, sizeof msg, "cannot switch the target to %s: the types are %s, or the "
+                 "loaded one (%s)", name ? name : "an unknown type",
+                 model_quant_supported_names(), qtype_name(model_loaded_type(e->target)));
+        engine_post_text(e, ENGINE_EV_ERROR, r->id, msg, strlen(msg));
+        return;
+    }
+    quant_stop(e); /* a newer request replaces one still converting */
+    if (r->qtype == e->quant_cur) {
+        engine_event ev;
+
+        snprintf(msg, sizeof msg, "the target already runs on %s weights", name);
+        memset(&ev, 0, sizeof ev);
+        ev.type = ENGINE_EV_QUANT;
+        ev.req = r->id;
+        ev.text = xstrdup(msg);
+        ev.len = strlen(msg);
+        ev.quant_type = r->qtype;
+        ev.n_ctx = e->n_ctx;
+        engine_post(e, &ev);
+        return;
+    }
+    e->quant_req = r->id;
+    e->quant_type = r->qtype;
+    e->quant_result = NULL;
+    e->quant_err[0] = '\0';
+    atomic_store(&e->quant_done, 0);
+    atomic_store(&e->quant_abort, 0);
+    engine_post_progress(e, r->id, "quantizing", 0.0);
+    if (pthread_create(&e->quant_thread, NULL, quant_main, e) != 0) {
+        snprintf(msg, sizeof msg, "cannot start a thread to convert the weights to %s", name);
+        engine_post_text(e, ENGINE_EV_ERROR, r->id, msg, strlen(msg));
+        return;
+    }
+    e->quant_active = 1;
+}
+
+/* During a reply: take the switch requests out of the queue and start
+ * them (the finishing requests of conversions stay queued). */
+static void
+quant_take_requests(engine *e)
+{
+    struct engine_req **pp, *r, *taken = NULL, **tail = &taken;
+
+    pthread_mutex_lock(&e->req_lock);
+    for (pp = &e->req_head; (r = *pp) != NULL;) {
+        if (r->type == ENGINE_REQ_QUANT && !r->finish) {
+            *pp = r->next;
+            r->next = NULL;
+            *tail = r;
+            tail = &r->next;
+        } else {
+            pp = &r->next;
+        }
+    }
+    e->req_tail = NULL;
+    for (r = e->req_head; r != NULL; r = r->next)
+        e->req_tail = r;
+    pthread_mutex_unlock(&e->req_lock);
+    while ((r = taken) != NULL) {
+        taken = r->next;
+        quant_start(e, r);
+        engine_req_free(r);
+    }
+}
+
 void
 engine_run_quant(engine *e, struct engine_req *r)
 {
-    char msg[160];
-
-    snprintf(msg, sizeof msg, "switching the target to %s while running is not available yet",
-             qtype_name(r->qtype) ? qtype_name(r->qtype) : "that type");
-    engine_post_text(e, ENGINE_EV_ERROR, r->id, msg, strlen(msg));
+    if (r->finish)
+        quant_install(e);
+    else
+        quant_start(e, r);
 }

@@ -587,6 +587,16 @@ gguf_writer_write(gguf_writer *w, const char *path, char *err, size_t errsz)
 
     if (writer_alignment(w, &align, path, err, errsz) < 0)
         return -1;
+    {
+        /* The rename below would replace whatever is there: never a
+         * device (/dev/null), a directory or anything but a plain file. */
+        struct stat st;
+
+        if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+            snprintf(err, errsz, "%s: not a regular file; refusing to replace it", path);
+            return -1;
+        }
+    }
     tmp = xasprintf("%s.tmp.XXXXXX", path);
     s.fd = mkostemp(tmp, O_CLOEXEC);
     if (s.fd < 0) {

@@ -16,6 +16,7 @@
 #include "xmalloc.h"
 
 #if KERN_X86
+#include <cpuid.h>
 #define KERN_AVX2_FN(f) f
 #define KERN_AVX512_FN(f) f
 #else
@@ -75,10 +76,13 @@ kern_isa_supported(int isa)
     case KERN_ISA_SCALAR:
         return 1;
 #if KERN_X86
-    case KERN_ISA_AVX2:
+    case KERN_ISA_AVX2: {
+        unsigned a, b, c, d; /* F16C is cpuid leaf 1, ecx bit 29 (clang has no "f16c" name) */
+
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-               __builtin_cpu_supports("f16c");
+               __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+    }
     case KERN_ISA_AVX512:
         __builtin_cpu_init();
         return kern_isa_supported(KERN_ISA_AVX2) && __builtin_cpu_supports("avx512f") &&

@@ -253,6 +253,7 @@ struct model_attn {
     const float *v;     /* layer's V cache */
     float *out;         /* [n][n_head * hd] */
     int pos0;           /* position of batch row 0 */
+    model_attn_fn fn;   /* one head's attention (scalar or SIMD, model_attn.c) */
 };
 
 static void
@@ -268,36 +269,10 @@ model_attn_part(void *arg, int64_t begin, int64_t end, int thread)
 
     for (item = begin; item < end; item++) {
         int i = (int)(item / nh), h = (int)(item % nh);
-        const float *qi = a->q + (size_t)i * nh * hd + (size_t)h * hd;
-        float *oi = a->out + (size_t)i * nh * hd + (size_t)h * hd;
         int64_t koff = (int64_t)(h / grp) * hd;
-        int npos = a->pos0 + i + 1, t, d;
-        float mx = -INFINITY, sum = 0, inv;
 
-        for (t = 0; t < npos; t++) {
-            const float *kt = a->k + t * kvd + koff;
-            float dot = 0;
-
-            for (d = 0; d < hd; d++)
-                dot += qi[d] * kt[d];
-            s[t] = dot * scale;
-            if (s[t] > mx)
-                mx = s[t];
-        }
-        for (t = 0; t < npos; t++) {
-            s[t] = expf(s[t] - mx);
-            sum += s[t];
-        }
-        inv = 1.0f / sum;
-        for (d = 0; d < hd; d++)
-            oi[d] = 0;
-        for (t = 0; t < npos; t++) {
-            const float *vt = a->v + t * kvd + koff;
-            float p = s[t] * inv;
-
-            for (d = 0; d < hd; d++)
-                oi[d] += p * vt[d];
-        }
+        a->fn(a->q + (size_t)i * nh * hd + (size_t)h * hd, a->k + koff, a->v + koff, kvd,
+              a->pos0 + i + 1, hd, scale, s, a->out + (size_t)i * nh * hd + (size_t)h * hd);
     }
 }
 
@@ -337,6 +312,7 @@ model_attn_block(model_ctx *c, int il, int n)
     a.v = model_kv_v(c, il);
     a.out = c->att;
     a.pos0 = c->pos;
+    a.fn = model_attn_pick();
     pool_run(c->pool, model_attn_part, &a, (int64_t)n * in->n_head);
 
     if (l->attn_sub_norm != NULL) /* bitnet: the norm is over n_embd == qd */

@@ -51,9 +51,33 @@ struct model {
     float *rope_factors;   /* rope_freqs.weight {n_rot/2}, or NULL */
     double *inv_freq;      /* {n_rot/2}: freq_scale * base^(-2i/n_rot) / factor[i] */
     model_layer *layers;   /* n_layer blocks */
+    model_mat *orig;       /* the matrices as loaded, never changed (model_requant.c):
+                            * n_layer * MODEL_LIN_COUNT block maps, token_embd, output */
+    int n_orig;            /* entries in orig */
+    model_weights *cur;    /* the re-quantized set in use, NULL: the loaded weights */
+    int orig_type;         /* weight_type as loaded */
+    size_t orig_bytes;     /* weight_bytes as loaded */
 };
 
 /* Names of the linear maps in tensor names ("attn_q"...). */
 extern const char *const model_lin_names[MODEL_LIN_COUNT];
+
+/* model_attn.c: attention of one query head q (hd floats) over npos cached
+ * positions (key and value rows kvd floats apart, starting at k and v):
+ * s gets npos softmax weights (scratch), out the hd-float result. */
+typedef void (*model_attn_fn)(const float *q, const float *k, const float *v, int64_t kvd,
+                              int npos, int hd, float scale, float *s, float *out);
+/* The scalar reference. */
+void model_attn_head_ref(const float *q, const float *k, const float *v, int64_t kvd, int npos,
+                         int hd, float scale, float *s, float *out);
+/* The variant for the kernels' instruction-set family in use (kern_isa()). */
+model_attn_fn model_attn_pick(void);
+
+/* model_requant.c: record the loaded matrices in orig (at the end of
+ * loading), and release orig and any re-quantized set (model_free). */
+void model_weights_init(model *m);
+void model_weights_fini(model *m);
+/* The type shown for a model: the most common among the blocks' maps. */
+int model_main_type(const model *m);
 
 #endif

@@ -50,6 +50,13 @@ ld_fail(model_loader *ld, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(ld->err + n, ld->errsz - (size_t)n, fmt, ap);
     va_end(ap);
+    /* one line, and no terminal controls from the file's strings */
+    for (unsigned char *p = (unsigned char *)ld->err; *p != '\0'; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            *p = '?';
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* C1 controls */
+            p[0] = p[1] = '?';
+    }
     return -1;
 }
 
@@ -204,12 +211,20 @@ ld_vec(model_loader *ld, const char *name, int required, int64_t n, int *rc)
     int64_t t = ld_tensor(ld, name, required, n, 0);
     float *v;
     int64_t i;
+    int type;
 
     *rc = 0;
     if (t == -1)
         return NULL;
     if (t < 0) {
         *rc = -1;
+        return NULL;
+    }
+    /* a packed vector would be expanded up to 19 times (tq1_0) */
+    type = gguf_tensor_type(ld->g, t);
+    if (type != QT_F32 && type != QT_F16 && type != QT_BF16) {
+        *rc = ld_fail(ld, "tensor '%s' has type %s; vectors must be f32, f16 or bf16", name,
+                      qtype_name(type));
         return NULL;
     }
     v = xmalloc((size_t)n * sizeof *v);
@@ -491,6 +506,7 @@ ld_tensors(model_loader *ld)
             fi /= (double)m->rope_factors[i];
         m->inv_freq[i] = fi;
     }
+    model_weights_init(m);
     return 0;
 }
 
@@ -578,6 +594,7 @@ model_free(model *m)
 {
     if (m == NULL)
         return;
+    model_weights_fini(m);
     model_free_parts(m);
     gguf_close(m->g);
     free(m);

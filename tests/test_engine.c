@@ -145,6 +145,10 @@ main(void)
     contains(done.text, "model.gguf", "its message says why");
     engine_event_clear(&done);
     free(text);
+    engine_set_quant(e, 8 /* q8_0 */);
+    ok(next(e, &ev) && ev.type == ENGINE_EV_ERROR, "a weight switch without a model: an ERROR event");
+    contains(ev.text, "model.gguf", "its message says why");
+    engine_event_clear(&ev);
     engine_stop(e);
 
     /* 2. Streaming: LOADED, then pieces, then DONE, all for the request. */

@@ -515,6 +515,15 @@ test_writer_errors(void)
     ok(gguf_writer_write(w, path, err, sizeof err) == -1, "write into a missing directory");
     contains(err, path, "write error names the path");
     contains(err, strerror(ENOENT), "write error gives strerror");
+    /* A device or a directory in the way is never replaced. */
+    ok(gguf_writer_write(w, "/dev/null", err, sizeof err) == -1, "/dev/null is not replaced");
+    contains(err, "not a regular file", "the message says why");
+    {
+        struct stat st;
+
+        ok(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode), "/dev/null is still a device");
+    }
+    ok(gguf_writer_write(w, tmpdir, err, sizeof err) == -1, "a directory is not replaced");
 
     gguf_writer_set_u32(w, "general.alignment", 48);
     ok(gguf_writer_write_mem(w, &mem, &mlen, err, sizeof err) == -1, "alignment 48 refused");

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "gguf.h"
 #include "model.h"
@@ -23,7 +24,7 @@ static char *tmpdir;
 static int
 run(const char *args)
 {
-    char cmd[8192];
+    char cmd[16384];
     int st;
 
     snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>&1", tool, args);
@@ -166,11 +167,24 @@ main(void)
     ok(run(args) == 0, "llama bf16 tied");
     check_model(a, "llama", 320, QT_BF16, 2);
 
-    ok(run("--n-vocab 200 -o /dev/null") != 0, "vocab < 259 refused");
-    ok(run("--n-head 3 -o /dev/null") != 0, "n_head not dividing n_embd refused");
-    ok(run("--n-head-kv 3 -o /dev/null") != 0, "n_head_kv not dividing n_head refused");
-    ok(run("--type q4_0 -o /dev/null") != 0, "unknown type refused");
-    ok(run("--n-embd x -o /dev/null") != 0, "non-numeric size refused");
+    /* Refusals write nothing: the output path must still not exist. */
+    {
+        static const char *const bad[][2] = {
+            { "--n-vocab 200", "vocab < 259 refused" },
+            { "--n-head 3", "n_head not dividing n_embd refused" },
+            { "--n-head-kv 3", "n_head_kv not dividing n_head refused" },
+            { "--type q5_k", "unknown type refused" },
+            { "--n-embd x", "non-numeric size refused" },
+        };
+        char out[4200];
+        size_t i;
+
+        snprintf(out, sizeof out, "%s/refused.gguf", tmpdir);
+        for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            snprintf(args, sizeof args, "%s -o '%s'", bad[i][0], out);
+            ok(run(args) != 0 && access(out, F_OK) != 0, "%s", bad[i][1]);
+        }
+    }
     ok(run("--n-embd 64") != 0, "missing -o refused");
 
     snprintf(tiny, sizeof tiny, "%s/tiny-llama.gguf", bd ? bd : ".");

@@ -13,6 +13,7 @@
 
 #include "fp16.h"
 #include "gguf.h"
+#include "model.h"
 #include "qtype.h"
 #include "xmalloc.h"
 
@@ -26,7 +27,8 @@ typedef struct mk_opts {
     int n_ff;          /* feed-forward size */
     int n_vocab;       /* vocabulary size */
     int ctx;           /* context_length */
-    int type;          /* enum qtype of the matrices */
+    int type;          /* enum qtype of the matrices (quantized types follow
+                        * `ternchat quantize`'s per-tensor rules) */
     uint64_t seed;     /* random seed */
     int tied;          /* llama: no output.weight */
     int scales;        /* bitnet: write .scale tensors */
@@ -40,6 +42,7 @@ typedef struct mk_state {
     void **bufs;       /* tensor data to free after writing */
     size_t n_bufs;     /* entries in bufs */
     uint64_t rng;      /* splitmix64 state */
+    int tied;          /* the file has no output.weight (token_embd is the LM head) */
 } mk_state;
 
 static uint64_t
@@ -74,7 +77,17 @@ mk_add(mk_state *s, const char *name, int type, int64_t ne0, int64_t ne1, float 
     void *data = f;
     char err[512];
 
-    if (type == QT_F16 || type == QT_BF16) {
+    if (type != QT_F32 && type != QT_F16 && type != QT_BF16) {
+        /* a quantized type: the same per-tensor choice as `ternchat quantize` */
+        int t = model_quant_pick(model_quant_role(name, ne1 > 1 ? 2 : 1, s->tied), type, ne0,
+                                 QT_F32);
+
+        data = xmalloc(qtype_row_bytes(t, ne0) * (size_t)ne1);
+        if (model_quant_convert(QT_F32, f, t, 1, data, ne1, ne0, 1) != 0)
+            mk_die("cannot quantize a tensor");
+        free(f);
+        type = t;
+    } else if (type == QT_F16 || type == QT_BF16) {
         uint16_t *h = xmalloc((size_t)n * sizeof *h);
 
         for (i = 0; i < n; i++)
@@ -165,6 +178,21 @@ mk_tokenizer(mk_state *s, const mk_opts *o)
     free(type);
 }
 
+/* general.file_type (llama_ftype) of a matrix type. */
+static unsigned
+mk_file_type(int type)
+{
+    switch (type) {
+    case QT_F16: return 1;
+    case QT_Q4_0: return 2;
+    case QT_Q8_0: return 7;
+    case QT_BF16: return 32;
+    case QT_TQ1_0: return 36;
+    case QT_TQ2_0: return 37;
+    default: return 0;
+    }
+}
+
 static void
 mk_write(const mk_opts *o)
 {
@@ -176,15 +204,16 @@ mk_write(const mk_opts *o)
     int64_t shape[7][2] = { { o->n_embd, qd }, { o->n_embd, kvd }, { o->n_embd, kvd },
                             { qd, o->n_embd }, { o->n_embd, o->n_ff }, { o->n_embd, o->n_ff },
                             { o->n_ff, o->n_embd } };
-    mk_state s = { gguf_writer_new(), NULL, 0, o->seed };
+    mk_state s = { gguf_writer_new(), NULL, 0, o->seed, o->bitnet || o->tied };
     char key[128], name[GGUF_MAX_NAME], err[512];
     size_t b;
 
     gguf_writer_set_str(s.w, "general.architecture", arch);
     snprintf(key, sizeof key, "ternchat random %s", arch);
     gguf_writer_set_str(s.w, "general.name", key);
-    gguf_writer_set_u32(s.w, "general.file_type",
-                        o->type == QT_F32 ? 0 : o->type == QT_F16 ? 1 : 32);
+    gguf_writer_set_u32(s.w, "general.file_type", mk_file_type(o->type));
+    if (o->type != QT_F32 && o->type != QT_F16 && o->type != QT_BF16)
+        gguf_writer_set_u32(s.w, "general.quantization_version", 2);
 #define MK_KEY(suffix) (snprintf(key, sizeof key, "%s.%s", arch, suffix), key)
     gguf_writer_set_u32(s.w, MK_KEY("context_length"), (uint32_t)o->ctx);
     gguf_writer_set_u32(s.w, MK_KEY("embedding_length"), (uint32_t)o->n_embd);
@@ -250,7 +279,9 @@ mk_usage(FILE *f)
             "  --n-ff N              feed-forward size (192)\n"
             "  --n-vocab N           vocabulary size, >= 259 (320)\n"
             "  --ctx N               context_length (256)\n"
-            "  --type f32|f16|bf16   type of the weight matrices (f32)\n"
+            "  --type TYPE           type of the weight matrices: f32 (default), f16,\n"
+            "                        bf16, or q8_0, q4_0, tq2_0, tq1_0 with the\n"
+            "                        per-tensor rules of `ternchat quantize`\n"
             "  --seed S              random seed (1)\n"
             "  --tied                llama: no output.weight (LM head = token_embd)\n"
             "  --scales              bitnet: write per-tensor .scale tensors\n"
@@ -307,14 +338,9 @@ main(int argc, char **argv)
         case 'v': o.n_vocab = mk_int("--n-vocab", optarg, 1 << 20); break;
         case 'c': o.ctx = mk_int("--ctx", optarg, 1 << 24); break;
         case 't':
-            if (strcmp(optarg, "f32") == 0)
-                o.type = QT_F32;
-            else if (strcmp(optarg, "f16") == 0)
-                o.type = QT_F16;
-            else if (strcmp(optarg, "bf16") == 0)
-                o.type = QT_BF16;
-            else
-                mk_die("--type wants f32, f16 or bf16");
+            o.type = qtype_from_name(optarg);
+            if (o.type < 0 || !model_quant_supported(o.type))
+                mk_die("--type wants f32, f16, bf16, q8_0, q4_0, tq2_0 or tq1_0");
             break;
         case 's': {
             char *end;

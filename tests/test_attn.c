@@ -1,0 +1,128 @@
+/* test_attn.c: the SIMD attention of one head (model_attn.c) scored against
+ * the scalar reference and a double-precision computation, for head sizes
+ * that take the vector path and ones that fall back, strided caches, and
+ * numbers of positions around the 4-position blocks; the same bits when
+ * run again, and a position's weight not depending on how many follow. */
+#include "config.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern.h"
+#include "model_int.h"
+#include "tap.h"
+#include "xmalloc.h"
+
+static uint64_t rng = 88172645463325252ull;
+
+static float
+uniform(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (float)((double)(rng >> 11) * 0x1p-53 * 2.0 - 1.0);
+}
+
+/* The exact answer, in doubles. */
+static void
+attn_exact(const float *q, const float *k, const float *v, int64_t kvd, int npos, int hd,
+           float scale, double *out)
+{
+    double *s = xmalloc((size_t)npos * sizeof *s), mx = -INFINITY, sum = 0;
+    int t, d;
+
+    for (t = 0; t < npos; t++) {
+        double dot = 0;
+
+        for (d = 0; d < hd; d++)
+            dot += (double)q[d] * (double)k[t * kvd + d];
+        s[t] = dot * (double)scale;
+        mx = s[t] > mx ? s[t] : mx;
+    }
+    for (t = 0; t < npos; t++)
+        sum += (s[t] = exp(s[t] - mx));
+    for (d = 0; d < hd; d++) {
+        out[d] = 0;
+        for (t = 0; t < npos; t++)
+            out[d] += s[t] / sum * (double)v[t * kvd + d];
+    }
+    free(s);
+}
+
+int
+main(void)
+{
+    static const int hds[] = { 64, 128, 96, 8, 80, 36, 256 };
+    static const int nposes[] = { 1, 3, 4, 5, 8, 17, 300 };
+    model_attn_fn fast = model_attn_pick();
+    size_t a, b;
+
+    diag("kernels: %s, attention: %s", kern_isa_name(kern_isa()),
+         fast == model_attn_head_ref ? "scalar" : "simd");
+    for (a = 0; a < sizeof hds / sizeof hds[0]; a++) {
+        for (b = 0; b < sizeof nposes / sizeof nposes[0]; b++) {
+            int hd = hds[a], npos = nposes[b], d;
+            int64_t kvd = (int64_t)hd * 3;
+            float *q = xmalloc((size_t)hd * sizeof *q);
+            float *k = xmalloc((size_t)(npos * kvd) * sizeof *k);
+            float *v = xmalloc((size_t)(npos * kvd) * sizeof *v);
+            float *s1 = xmalloc((size_t)npos * sizeof *s1), *s2 = xmalloc((size_t)npos * sizeof *s2);
+            float *o1 = xmalloc((size_t)hd * sizeof *o1), *o2 = xmalloc((size_t)hd * sizeof *o2);
+            float *o3 = xmalloc((size_t)hd * sizeof *o3);
+            double *ex = xmalloc((size_t)hd * sizeof *ex), worst_ref = 0, worst_fast = 0;
+            float scale = 1.0f / sqrtf((float)hd);
+            int64_t i;
+
+            for (d = 0; d < hd; d++)
+                q[d] = 3.0f * uniform();
+            for (i = 0; i < npos * kvd; i++) {
+                k[i] = uniform();
+                v[i] = uniform();
+            }
+            model_attn_head_ref(q, k, v, kvd, npos, hd, scale, s1, o1);
+            fast(q, k, v, kvd, npos, hd, scale, s2, o2);
+            attn_exact(q, k, v, kvd, npos, hd, scale, ex);
+            for (d = 0; d < hd; d++) {
+                double e1 = fabs((double)o1[d] - ex[d]), e2 = fabs((double)o2[d] - ex[d]);
+
+                worst_ref = e1 > worst_ref ? e1 : worst_ref;
+                worst_fast = e2 > worst_fast ? e2 : worst_fast;
+            }
+            ok(worst_fast <= 2e-6 && worst_ref <= 2e-6,
+               "hd %d, %d positions: simd %.2g, scalar %.2g from exact", hd, npos, worst_fast,
+               worst_ref);
+            fast(q, k, v, kvd, npos, hd, scale, s2, o3);
+            ok(memcmp(o2, o3, (size_t)hd * sizeof *o2) == 0, "hd %d, %d positions: same bits again",
+               hd, npos);
+            if (npos > 1) {
+                /* one position fewer: the first npos-1 raw scores are the same
+                 * computation, so the softmax differs only by the dropped term */
+                float *s3 = xmalloc((size_t)npos * sizeof *s3);
+                double ratio_full, ratio_cut;
+
+                fast(q, k, v, kvd, npos - 1, hd, scale, s3, o3);
+                ratio_full = (double)s2[0] / (double)s2[npos > 2 ? 1 : 0];
+                ratio_cut = (double)s3[0] / (double)s3[npos > 2 ? 1 : 0];
+                ok(fabs(ratio_full - ratio_cut) <= 1e-6 * fabs(ratio_full),
+                   "hd %d, %d positions: scores independent of later positions", hd, npos);
+                free(s3);
+            }
+            free(q);
+            free(k);
+            free(v);
+            free(s1);
+            free(s2);
+            free(o1);
+            free(o2);
+            free(o3);
+            free(ex);
+        }
+    }
+    kern_set_isa(KERN_ISA_SCALAR);
+    ok(model_attn_pick() == model_attn_head_ref, "scalar kernels: the scalar attention");
+    return done_testing();
+}
