@@ -8,9 +8,13 @@
 
 int cli_generate(int argc, char **argv);
 int cli_chat(int argc, char **argv);
+/* The chat screen (cli_ui.c); the line-mode chat without a terminal or with --plain. */
+int cli_ui(int argc, char **argv);
 int cli_tokenize(int argc, char **argv);
 int cli_history(int argc, char **argv);
 int cli_stats(int argc, char **argv);
+int cli_quantize(int argc, char **argv);
+int cli_bench(int argc, char **argv);
 
 /* Print "ternchat: <message>" as one line on stderr; returns 1. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

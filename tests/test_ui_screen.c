@@ -1,8 +1,9 @@
 /* test_ui_screen.c: the curses screen in a pseudo-terminal. A child runs
  * ui_run with a fake controller (a pipe stands in for the engine's fd);
- * the parent types keys, pastes, resizes the terminal and quits; the
- * child writes what the screen showed (twice) and the requests it got,
- * and the parent checks them. */
+ * the parent types keys, pastes, opens the pages (browser, search
+ * results, statistics), resizes the terminal and quits; the child writes
+ * what the screen showed and the requests it got, and the parent checks
+ * them. */
 #include "config.h"
 
 #include <curses.h>
@@ -29,6 +30,7 @@ static char logpath[128];
 static int wake[2];  /* the fake engine's pipe */
 static ui *screen_ui;
 static int dumps;    /* screens written */
+static int dump_due; /* write the screen when the pipe wakes us */
 
 __attribute__((format(printf, 1, 2))) static void
 logf_(const char *fmt, ...)
@@ -76,6 +78,14 @@ dump(void)
     fclose(f);
 }
 
+/* Write the screen as drawn after this callback: through the pipe. */
+static int
+dump_soon(void)
+{
+    dump_due = 1;
+    return write(wake[1], "d", 1) == 1 ? 0 : -1;
+}
+
 static int
 on_request(void *ud, const ui_request *r, char *err, size_t errsz)
 {
@@ -102,6 +112,44 @@ on_request(void *ud, const ui_request *r, char *err, size_t errsz)
     case UI_REQ_NEW:
         snprintf(err, errsz, "not in this test");
         return -1;
+    case UI_REQ_BROWSE: {
+        ui_conv v[3] = { { 7, "Seventh chat", "today 12:00", "/m/target.gguf", 4 },
+                         { 5, "Fifth \033[31m chat", "2 Mar 09:15", NULL, 12 },
+                         { 3, "Third chat", "1 Jan 2025", "x.gguf", -1 } };
+
+        logf_("BROWSE %d\n", r->value);
+        ui_show_browser(screen_ui, v, 3, r->value, 0);
+        return dump_soon();
+    }
+    case UI_REQ_OPEN:
+        logf_("OPEN %lld %lld %d\n", (long long)r->id, (long long)r->msg_id, r->value);
+        ui_clear(screen_ui);
+        ui_add_message(screen_ui, UI_USER, "an old prompt");
+        return 0;
+    case UI_REQ_SEARCH: {
+        static const size_t spans[] = { 10, 15, 30, 35 };
+        ui_hit h = { 5, 51, "Fifth chat", "a line of\nwords with words in it and words", spans, 2,
+                     "assistant", "2 Mar 09:15" };
+
+        logf_("SEARCH %s %d\n", r->text, r->value);
+        ui_show_hits(screen_ui, r->text, &h, 1);
+        return dump_soon();
+    }
+    case UI_REQ_STATS: {
+        ui_stat_row q[2] = { { "tq2_0", 3, 300, 40.0, 200.0, 0.75, 3.5, 1 },
+                             { "f32", 2, 100, 20.0, 100.0, -1, 0, 0 } };
+        ui_stat_row ss[2] = { { "#1 1 Mar 10:00", 2, 100, 20.0, 0, -1, 0, 0 },
+                              { "#2 today 12:00", 3, 300, 40.0, 0, 0.5, 2, 1 } };
+        ui_stat_group g[2] = { { "By quant mode", q, 2, 0 }, { "Sessions", ss, 2, 1 } };
+
+        logf_("STATS\n");
+        ui_show_stats_page(screen_ui, g, 2);
+        return dump_soon();
+    }
+    case UI_REQ_EDIT:
+        logf_("EDIT %d %s\n", r->value, r->text);
+        ui_add_message(screen_ui, UI_ASSISTANT, "edited");
+        return 0;
     default:
         logf_("OTHER %d\n", r->type);
         return 0;
@@ -119,6 +167,12 @@ on_readable(void *ud)
     (void)ud;
     if (read(wake[0], &c, 1) != 1)
         return;
+    if (c == 'd') {
+        if (dump_due)
+            dump();
+        dump_due = 0;
+        return;
+    }
     for (size_t i = 0; i < 3; i++)
         ui_append(screen_ui, pieces[i], strlen(pieces[i]));
     memset(&st, 0, sizeof st);
@@ -139,7 +193,7 @@ static int
 child(const char *slave)
 {
     ui_callbacks cb = { on_request, on_readable, NULL, NULL };
-    ui_conv convs[2] = { { 1, "First chat", "12:00" }, { 2, "Second chat", "13:30" } };
+    ui_conv convs[2] = { { 1, "First chat", "12:00", NULL, 2 }, { 2, "Second chat", "13:30", NULL, 4 } };
     char err[256];
     int fd;
     conf *c;
@@ -269,6 +323,19 @@ main(void)
     send_keys(master, "\033[200~line1\rline2\033[201~");       /* a paste */
     send_keys(master, "\033[20~");                             /* F9: export (a dump) */
     send_keys(master, "\x03");
+    send_keys(master, "second\r");
+    send_keys(master, "\033e");                                /* M-e: edit "second" */
+    send_keys(master, "\033e");                                /* M-e again: the prompt before */
+    send_keys(master, "\x05!\r");                              /* C-e, "!", Enter */
+    send_keys(master, "\033[23~");                             /* F11: the browser (dump 2) */
+    send_keys(master, "\033OB");                               /* Down */
+    send_keys(master, "v");                                    /* open it read-only */
+    send_keys(master, "nope\r");                               /* refused */
+    send_keys(master, "\x15/continue\r");                      /* C-u, /continue */
+    send_keys(master, "/search re:wor.s\r");                   /* the results (dump 3) */
+    send_keys(master, "\r");                                   /* open the hit */
+    send_keys(master, "\033[24~");                             /* F12: statistics (dump 4) */
+    send_keys(master, "q");                                    /* back */
     ws.ws_row = 30;
     ws.ws_col = 100;
     ioctl(master, TIOCSWINSZ, &ws);                            /* SIGWINCH */
@@ -287,7 +354,8 @@ main(void)
     contains(log, "SEND hello \xe4\xb8\xad\n", "Enter sent the prompt");
     contains(log, "SET temp 0.5\n", "/temp became a setting request");
     ok(log != NULL && strstr(log, "bogus") == NULL, "a bad command was not sent");
-    contains(log, "EXPORT\nQUIT\nEND\n", "F9 exported, F10 quit, ui_run returned");
+    contains(log, "SET temp 0.5\nEXPORT\n", "F9 exported");
+    contains(log, "STATS\nQUIT\nEND\n", "F10 quit, ui_run returned");
 
     s1 = slurp("screen1");
     contains(s1, "SIZE 80x24", "the first screen is 80x24");
@@ -312,16 +380,44 @@ main(void)
     if (strstr(l1, "line1") == NULL)
         diag("  rows 20/21: \"%s\" / \"%s\"", l1, l2);
 
+    contains(log, "SEND second\nEDIT 0 hello \xe4\xb8\xad!\n", "M-e twice edits the first prompt");
+    contains(log, "BROWSE 0\n", "F11 asked for the saved conversations");
+    contains(log, "OPEN 5 0 1\n", "Down, v: the second one opened read-only");
+    ok(log != NULL && strstr(log, "SEND nope") == NULL, "a prompt in a read-only conversation is refused");
+    contains(log, "SEARCH wor.s 1\n", "/search re: asks for a regular expression");
+    contains(log, "OPEN 5 51 0\n", "Enter opens the hit's conversation at its message");
+    contains(log, "STATS\n", "F12 asked for the statistics");
+
     s2 = slurp("screen2");
+    contains(s2, "Saved conversations (3)", "the browser's title");
+    contains(s2, "Seventh chat", "its entries");
+    contains(s2, "today 12:00  target.gguf", "with date and model (the file name)");
+    contains(s2, "Fifth ^[[31m chat", "a control character in a title is shown, not sent");
+    contains(s2, "    12\n", "and the length");
+    s2 = slurp("screen3");
+    contains(s2, "Search: wor.s (1 hit)", "the results page");
+    contains(s2, "Fifth chat", "the hit's conversation");
+    contains(s2, "assistant · 2 Mar 09:15", "who wrote it and when");
+    contains(s2, "a line of words with words in it", "its text in one line");
+    s2 = slurp("screen4");
+    contains(s2, "Speed statistics", "the statistics page");
+    contains(s2, "By quant mode", "a group");
+    contains(s2, "40.0 tok/s  acc", "a row's speed");
+    contains(s2, "75% γ 3.5", "acceptance and draft length");
+    contains(s2, "no drafting", "a row without drafting");
+    contains(s2, " speed ", "a trend sparkline");
+
+    s2 = slurp("screen5");
     contains(s2, "SIZE 100x30", "after the resize the screen is 100x30");
     line_of(s2, 29, l1, sizeof l1);
     ok(strstr(l1, "F1Help") != NULL && strstr(l1, "F10Quit") != NULL, "the F-key bar moved to the new last row");
-    contains(s2, "Here is bold and code:", "the conversation is drawn again");
+    contains(s2, "an old prompt", "the conversation opened last is drawn again");
+    contains(s2, "Search: wor.s (1)", "the list on the left shows the hits");
 out:
     {
-        static const char *const names[] = { "log", "screen1", "screen2" };
+        static const char *const names[] = { "log", "screen1", "screen2", "screen3", "screen4", "screen5" };
 
-        for (size_t i = 0; i < 3; i++) {
+        for (size_t i = 0; i < 6; i++) {
             char p[128];
 
             snprintf(p, sizeof p, "%s/%s", dir, names[i]);

@@ -53,6 +53,7 @@ static const struct ckey ckeys[] = {
     { "system", C_STR, F(system_prompt), 0, 0 },
     { "db", C_PATH, F(db), 0, 0 },
     { "editor", C_STR, F(editor), 0, 0 },
+    { "copy_command", C_STR, F(copy_command), 0, 0 },
 };
 #undef F
 #define N_CKEYS (sizeof ckeys / sizeof ckeys[0])

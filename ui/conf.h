@@ -6,7 +6,7 @@
  * ctx, threads), sampling (temp, top_k, top_p, min_p, repeat_penalty,
  * repeat_last_n, seed, n_predict), speculation (spec, draft_max,
  * draft_min), the screen (theme, no_color, sidebar, stats, mouse, system,
- * db, editor) and key bindings ("key.<action> = <keys>", e.g.
+ * db, editor, copy_command) and key bindings ("key.<action> = <keys>", e.g.
  * "key.quit = C-q F10", "key.copy = none"). Each setting remembers
  * whether it was given, so that options given on the command line can
  * override those of the file (conf_merge). */
@@ -55,6 +55,8 @@ typedef struct conf {
     char *system_prompt;   /* system prompt of new conversations, or NULL */
     char *db;              /* history database path, or NULL: the default */
     char *editor;          /* editor for compose, or NULL: $VISUAL / $EDITOR / vi */
+    char *copy_command;    /* shell command that takes copied text on its stdin
+                            * (e.g. "xclip -selection clipboard"), or NULL: OSC 52 */
     conf_bind *binds;      /* key bindings, in the order given */
     size_t n_binds;        /* their count */
     uint64_t given;        /* bit i: setting i of the key table was given */

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -54,20 +55,43 @@ ui_new(const conf *cfg, const ui_callbacks *cb, char *err, size_t errsz)
     if (u->settings->system_prompt != NULL)
         u->system = xstrdup(u->settings->system_prompt);
     u->st.accept = -1;
+    u->acc_msg = SIZE_MAX;
     u->dirty = 1;
     return u;
 }
 
 void
+ui_item_free(struct ui_item *it)
+{
+    free(it->title);
+    free(it->extra);
+    free(it->info);
+    free(it->spans);
+    memset(it, 0, sizeof *it);
+}
+
+void
 ui_list_free(struct ui_list *l)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->v[i].title);
-        free(l->v[i].extra);
-    }
+    for (size_t i = 0; i < l->n; i++)
+        ui_item_free(&l->v[i]);
     free(l->v);
     l->v = NULL;
     l->n = 0;
+}
+
+void
+ui_sgroups_free(ui *u)
+{
+    for (size_t i = 0; i < u->n_sg; i++) {
+        for (size_t j = 0; j < u->sg[i].n; j++)
+            free((char *)u->sg[i].rows[j].key);
+        free(u->sg[i].rows);
+        free(u->sg[i].title);
+    }
+    free(u->sg);
+    u->sg = NULL;
+    u->n_sg = 0;
 }
 
 struct ui_list *
@@ -98,6 +122,9 @@ ui_free(ui *u)
         ui_term_stop(u);
     ui_list_free(&u->convs);
     ui_list_free(&u->hits);
+    ui_list_free(&u->browse);
+    ui_sgroups_free(u);
+    free(u->acc);
     conf_free(u->settings);
     keys_map_free(u->keys);
     view_free(u->view);
@@ -122,6 +149,28 @@ void
 ui_quit(ui *u)
 {
     u->quit = 1;
+}
+
+int
+ui_signal(const ui *u)
+{
+    return u->sig;
+}
+
+void
+ui_set_crash_hook(ui *u, void (*fn)(void *arg), void *arg)
+{
+    u->crash_fn = fn;
+    u->crash_arg = arg;
+}
+
+int
+ui_refuse_readonly(ui *u)
+{
+    if (!u->readonly)
+        return 0;
+    ui_note(u, 1, "this conversation is open read-only: /continue to chat in it");
+    return 1;
 }
 
 int
@@ -152,16 +201,32 @@ ui_last_role(const ui *u, int role)
     return view_count(u->view);
 }
 
+/* Which prompt message i is: the number of user messages before it. */
+static int
+prompt_ordinal(const ui *u, size_t i)
+{
+    int k = 0;
+
+    for (size_t j = 0; j < i; j++)
+        if (view_msg_role(u->view, j) == UI_USER)
+            k++;
+    return k;
+}
+
 /* Send a prompt (or an edited prompt). */
 static void
 send_prompt(ui *u, char *text)
 {
     ui_request r;
-    size_t at = view_count(u->view), lu = ui_last_role(u, UI_USER);
-    int edit = u->editing && lu < at;
+    size_t at = view_count(u->view), lu = u->edit_at;
+    int edit = u->editing && lu < at && view_msg_role(u->view, lu) == UI_USER;
 
     if (u->busy) {
         ui_note(u, 1, "a reply is being written: wait, or stop it with C-c");
+        input_set(u->input, text, strlen(text));
+        return;
+    }
+    if (ui_refuse_readonly(u)) {
         input_set(u->input, text, strlen(text));
         return;
     }
@@ -169,6 +234,7 @@ send_prompt(ui *u, char *text)
     r.type = edit ? UI_REQ_EDIT : UI_REQ_SEND;
     r.text = text;
     if (edit) {
+        r.value = prompt_ordinal(u, lu);
         /* keep the old messages until the controller agrees */
         char *old = xstrdup(view_msg_text(u->view, lu, NULL));
 
@@ -301,6 +367,10 @@ ui_key(ui *u, int key)
         help_key(u, key);
         return;
     }
+    if (u->page != UI_PAGE_CHAT && u->confirm == NULL) {
+        ui_page_key(u, key);
+        return;
+    }
     if (u->confirm != NULL) {
         const keys_action *a = u->confirm;
 
@@ -349,6 +419,7 @@ ui_run(ui *u, char *err, size_t errsz)
     if (ui_term_start(u, err, errsz) < 0)
         return -1;
     u->quit = 0;
+    u->sig = 0;
     while (!u->quit && !ui_term_signalled()) {
         struct pollfd pf[2];
         int n = 1, timeout = -1, pr;
@@ -402,6 +473,7 @@ ui_run(ui *u, char *err, size_t errsz)
             }
         }
     }
+    u->sig = ui_term_signalled();
     ui_term_stop(u);
     return 0;
 }

@@ -28,9 +28,15 @@
  *
  * The ui updates its own view for the requests that change the
  * conversation: SEND adds the user's message before the request (and
- * removes it again if the request fails), EDIT replaces the last user
+ * removes it again if the request fails), EDIT replaces the edited user
  * message and drops what came after it, REGEN drops the messages after
- * the last user message; the controller then adds the new reply. */
+ * the last user message; the controller then adds the new reply.
+ *
+ * Besides the chat there are full-screen pages: help (from the action
+ * table), the browser of saved conversations (filled a page at a time by
+ * UI_REQ_BROWSE -> ui_show_browser), search results with the matches
+ * highlighted (UI_REQ_SEARCH -> ui_show_hits) and the speed statistics
+ * (UI_REQ_STATS -> ui_show_stats_page). */
 #ifndef TERNCHAT_UI_H
 #define TERNCHAT_UI_H
 
@@ -53,18 +59,24 @@ enum ui_req_type {
     UI_REQ_SEND = 1, /* text: a prompt (already shown as the last message) */
     UI_REQ_CANCEL,   /* stop the reply being generated */
     UI_REQ_REGEN,    /* generate the reply to the last prompt again */
-    UI_REQ_EDIT,     /* text: the last prompt as edited; answer it again */
+    UI_REQ_EDIT,     /* text: a prompt as edited; value: which prompt (0: the
+                      * conversation's first user message); the messages
+                      * after it leave the branch; answer it again */
     UI_REQ_QUANT,    /* value: the weight type (enum qtype) to run on; -1: the next one */
     UI_REQ_SET,      /* key, text: a setting (conf.h names: temp, top_k, spec,
                       * draft_max, seed...), already validated */
     UI_REQ_SYSTEM,   /* text: the new system prompt of this conversation */
     UI_REQ_NEW,      /* start a new conversation */
-    UI_REQ_OPEN,     /* id: open this conversation; msg_id: a message to show (0: none) */
+    UI_REQ_OPEN,     /* id: open this conversation; msg_id: a message to show (0: none);
+                      * value: 1 to view it read-only (the ui refuses to change it) */
     UI_REQ_RENAME,   /* text: the new title of this conversation */
     UI_REQ_DELETE,   /* delete this conversation (the user confirmed) */
     UI_REQ_SEARCH,   /* text: what to look for; value: 1 for a regular expression */
     UI_REQ_EXPORT,   /* text: the file to write Markdown to, or NULL: a default name */
-    UI_REQ_QUIT      /* the user leaves (ui_run returns after this) */
+    UI_REQ_QUIT,     /* the user leaves (ui_run returns after this) */
+    UI_REQ_BROWSE,   /* value: offset: the browser wants saved conversations from
+                      * there on (answer with ui_show_browser) */
+    UI_REQ_STATS     /* the statistics page wants its numbers (ui_show_stats_page) */
 };
 
 /* A request; the strings are valid during the callback only. */
@@ -74,7 +86,7 @@ typedef struct ui_request {
     const char *key;   /* UI_REQ_SET: the setting */
     int64_t id;      /* UI_REQ_OPEN: the conversation */
     int64_t msg_id;  /* UI_REQ_OPEN: the message to scroll to (search hits) */
-    int value;       /* UI_REQ_QUANT, UI_REQ_SEARCH */
+    int value;       /* UI_REQ_QUANT, UI_REQ_SEARCH, UI_REQ_EDIT, UI_REQ_OPEN, UI_REQ_BROWSE */
 } ui_request;
 
 /* The controller's side. */
@@ -101,22 +113,51 @@ typedef struct ui_stats {
     const char *spec;   /* speculation mode ("draft", "lookup", "off"), or NULL */
     long ctx_used;      /* tokens in the context */
     long n_ctx;         /* context size (0: unknown) */
+    const char *ctx_msg; /* what happened when the context overflowed, or NULL */
 } ui_stats;
 
-/* An entry of the conversation list (strings copied). */
+/* An entry of the conversation list or the browser (strings copied). */
 typedef struct ui_conv {
     int64_t id;        /* the conversation */
     const char *title; /* its title */
     const char *when;  /* e.g. "12:30" or "2 Mar", may be NULL */
+    const char *model; /* the browser: its target model, may be NULL */
+    long n_msgs;       /* the browser: messages saved (< 0: unknown) */
 } ui_conv;
 
-/* A search hit (strings copied). */
+/* A search hit (strings and spans copied). */
 typedef struct ui_hit {
-    int64_t conv_id;     /* the conversation */
-    int64_t msg_id;      /* the message that matched */
-    const char *title;   /* the conversation's title */
-    const char *snippet; /* the matching text (one line is shown) */
+    int64_t conv_id;      /* the conversation */
+    int64_t msg_id;       /* the message that matched */
+    const char *title;    /* the conversation's title */
+    const char *snippet;  /* the matching text (the context of the first match is shown) */
+    const size_t *spans;  /* n_spans pairs (start, end): byte offsets of the matches
+                           * in snippet, shown highlighted; may be NULL */
+    size_t n_spans;       /* number of pairs */
+    const char *who;      /* "user", "assistant"..., may be NULL */
+    const char *when;     /* when it was written, may be NULL */
 } ui_hit;
+
+/* A row of the statistics page (strings copied). */
+typedef struct ui_stat_row {
+    const char *key;    /* quant mode, "target + draft", or a session ("#3 2 Mar 12:30") */
+    long replies;       /* replies counted */
+    long gen_tokens;    /* tokens generated */
+    double gen_tps;     /* generated tokens/s (the bar) */
+    double prompt_tps;  /* prompt tokens/s (0: unknown) */
+    double accept;      /* draft acceptance 0..1; < 0: nothing drafted */
+    double gamma;       /* mean draft length (0: none) */
+    int current;        /* 1: this row is this session / the running quant mode */
+} ui_stat_row;
+
+/* A group of rows with a heading. */
+typedef struct ui_stat_group {
+    const char *title;        /* e.g. "This session, by quant mode" */
+    const ui_stat_row *rows;  /* the rows */
+    size_t n;                 /* their count */
+    int trend;                /* 1: rows are in time order: sparklines of speed and
+                               * acceptance over them are drawn too */
+} ui_stat_group;
 
 typedef struct ui ui;
 
@@ -136,6 +177,13 @@ void ui_watch_fd(ui *u, int fd);
 int ui_run(ui *u, char *err, size_t errsz);
 /* Make ui_run return after the current callback. */
 void ui_quit(ui *u);
+/* The signal (SIGTERM, SIGHUP, SIGINT) that ended the last ui_run, or 0. */
+int ui_signal(const ui *u);
+/* Call fn(arg) when the program crashes (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+ * SIGABRT) while the screen is up, after the terminal is restored: a last
+ * chance to save what is unsaved. It runs in a signal handler, under a
+ * two-second alarm; it must give up when that is not safe. NULL: none. */
+void ui_set_crash_hook(ui *u, void (*fn)(void *arg), void *arg);
 
 /* ---- the conversation ---- */
 
@@ -158,6 +206,14 @@ void ui_history_add(ui *u, const char *text);
 void ui_set_system(ui *u, const char *text);
 /* Put text into the input box. */
 void ui_set_input(ui *u, const char *text);
+/* The conversation shown is read-only (1): prompts, edits and the like
+ * are refused until /continue; 0: it can be changed. */
+void ui_set_readonly(ui *u, int ro);
+int ui_readonly(const ui *u);
+/* ui_append, where the first n_marked bytes of text are what the draft
+ * model proposed and the target accepted: drawn in their own colour
+ * while that is switched on (/marks). */
+void ui_append_marked(ui *u, const char *text, size_t len, size_t n_marked);
 
 /* ---- status ---- */
 
@@ -179,8 +235,19 @@ void ui_set_stats(ui *u, const ui_stats *s);
 
 /* The conversations, most recent first, and the one open (0: none). */
 void ui_set_conversations(ui *u, const ui_conv *list, size_t n, int64_t current);
-/* Show search hits in the list instead (until ui_set_conversations, or
- * Esc); selecting one sends UI_REQ_OPEN. */
+/* Show search hits: a page of results (each with its context, the
+ * matches highlighted), and in the list on the left until Esc; Enter on
+ * one sends UI_REQ_OPEN with its msg_id. */
 void ui_show_hits(ui *u, const char *pattern, const ui_hit *hits, size_t n);
+
+/* ---- pages ---- */
+
+/* Saved conversations for the browser, from offset on (0: replace the
+ * list); more: there are more after these. Opens the browser page. */
+void ui_show_browser(ui *u, const ui_conv *list, size_t n, int64_t offset, int more);
+/* The statistics page: its groups of rows (copied). Opens the page. */
+void ui_show_stats_page(ui *u, const ui_stat_group *groups, size_t n);
+/* Close whichever page is up (help, browser, results, statistics). */
+void ui_close_page(ui *u);
 
 #endif

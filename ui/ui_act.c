@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clip.h"
 #include "editor.h"
 #include "qtype.h"
 #include "spec.h"
@@ -221,6 +222,8 @@ ui_act_regen(ui *u, const char *arg)
     int *roles, rc;
 
     (void)arg;
+    if (ui_refuse_readonly(u))
+        return -1;
     if (u->busy)
         return fail(u, "a reply is being written: stop it first (C-c)");
     if (lu == n)
@@ -250,7 +253,10 @@ ui_act_new(ui *u, const char *arg)
 {
     (void)arg;
     u->editing = 0;
-    return req(u, UI_REQ_NEW, NULL);
+    if (req(u, UI_REQ_NEW, NULL) < 0)
+        return -1;
+    u->readonly = 0;
+    return 0;
 }
 
 int
@@ -269,6 +275,8 @@ ui_act_system(ui *u, const char *arg)
             view_add(u->view, UI_SYSTEM, u->system, strlen(u->system));
         return 0;
     }
+    if (ui_refuse_readonly(u))
+        return -1;
     if (strcmp(arg, "-") == 0)
         arg = "";
     if (req(u, UI_REQ_SYSTEM, arg) < 0)
@@ -281,12 +289,16 @@ ui_act_system(ui *u, const char *arg)
 int
 ui_act_rename(ui *u, const char *arg)
 {
+    if (ui_refuse_readonly(u))
+        return -1;
     return req(u, UI_REQ_RENAME, arg);
 }
 
 int
 ui_act_delete(ui *u, const char *arg)
 {
+    if (ui_refuse_readonly(u))
+        return -1;
     if (arg != NULL && strcmp(arg, "yes") == 0)
         return req(u, UI_REQ_DELETE, NULL);
     u->confirm = keys_find("delete");
@@ -298,18 +310,44 @@ ui_act_delete(ui *u, const char *arg)
 int
 ui_act_edit(ui *u, const char *arg)
 {
-    size_t lu = ui_last_role(u, UI_USER), len;
+    size_t lu = ui_last_role(u, UI_USER), n = view_count(u->view), len, k = 0, total = 0;
     const char *t;
+    char *m;
 
     (void)arg;
+    if (ui_refuse_readonly(u))
+        return -1;
     if (u->busy)
         return fail(u, "a reply is being written: stop it first (C-c)");
-    if (lu == view_count(u->view))
+    if (lu == n)
         return fail(u, "there is no prompt to edit");
+    if (u->editing && u->edit_at < n) {
+        /* pressed again: the prompt before the one being edited */
+        size_t i = u->edit_at;
+
+        while (i > 0 && view_msg_role(u->view, i - 1) != UI_USER)
+            i--;
+        if (i > 0)
+            lu = i - 1;
+        else
+            lu = u->edit_at; /* already the first: stay */
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (view_msg_role(u->view, i) != UI_USER)
+            continue;
+        total++;
+        if (i <= lu)
+            k++;
+    }
     t = view_msg_text(u->view, lu, &len);
     input_set(u->input, t, len);
     u->editing = 1;
-    ui_note(u, 0, "editing your last prompt: Enter sends it again, Esc cancels");
+    u->edit_at = lu;
+    view_show_msg(u->view, lu);
+    m = xasprintf("editing prompt %zu of %zu: Enter sends it again (what followed stays saved as "
+                  "the old branch), M-e goes back one, Esc cancels", k, total);
+    ui_note(u, 0, m);
+    free(m);
     return 0;
 }
 
@@ -392,10 +430,59 @@ ui_act_copy(ui *u, const char *arg)
     } else {
         text = xstrdup(view_msg_text(u->view, la, &len));
     }
-    ui_term_clipboard(text, strlen(text));
-    m = xasprintf("copied %zu bytes to the clipboard (if the terminal allows OSC 52)", strlen(text));
+    if (u->settings->copy_command != NULL) {
+        char err[256];
+
+        if (clip_run(u->settings->copy_command, text, strlen(text), err, sizeof err) < 0) {
+            free(text);
+            return fail(u, err);
+        }
+        m = xasprintf("copied %zu bytes with the copy_command", strlen(text));
+    } else {
+        ui_term_clipboard(text, strlen(text));
+        m = xasprintf("copied %zu bytes to the clipboard (if the terminal allows OSC 52)", strlen(text));
+    }
     ui_note(u, 0, m);
     free(m);
     free(text);
+    return 0;
+}
+
+int
+ui_act_browse(ui *u, const char *arg)
+{
+    ui_request r;
+
+    (void)arg;
+    memset(&r, 0, sizeof r);
+    r.type = UI_REQ_BROWSE;
+    return ui_request_send(u, &r);
+}
+
+int
+ui_act_statscreen(ui *u, const char *arg)
+{
+    (void)arg;
+    return req(u, UI_REQ_STATS, NULL);
+}
+
+int
+ui_act_continue(ui *u, const char *arg)
+{
+    (void)arg;
+    if (!u->readonly)
+        return fail(u, "this conversation is not read-only");
+    u->readonly = 0;
+    ui_note(u, 0, "you can chat in this conversation again");
+    return 0;
+}
+
+int
+ui_act_marks(ui *u, const char *arg)
+{
+    (void)arg;
+    u->marks = !u->marks;
+    ui_note(u, 0, u->marks ? "text the draft model got right is shown in its own colour"
+                           : "draft marking off");
     return 0;
 }

@@ -36,5 +36,9 @@ int ui_act_line_up(struct ui *u, const char *arg);
 int ui_act_line_down(struct ui *u, const char *arg);
 int ui_act_top(struct ui *u, const char *arg);
 int ui_act_bottom(struct ui *u, const char *arg);
+int ui_act_browse(struct ui *u, const char *arg);
+int ui_act_statscreen(struct ui *u, const char *arg);
+int ui_act_continue(struct ui *u, const char *arg);
+int ui_act_marks(struct ui *u, const char *arg);
 
 #endif

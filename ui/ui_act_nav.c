@@ -31,7 +31,10 @@ open_entry(ui *u, size_t i)
     r.id = l->v[i].id;
     r.msg_id = l->v[i].msg_id;
     u->editing = 0;
-    return ui_request_send(u, &r);
+    if (ui_request_send(u, &r) < 0)
+        return -1;
+    u->readonly = 0;
+    return 0;
 }
 
 int

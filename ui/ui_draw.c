@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <curses.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "md.h"
 #include "ui_int.h"
 #include "uwidth.h"
+#include "xmalloc.h"
 
 /* Colours of a style in one theme: foreground, background, attributes. */
 struct tstyle {
@@ -76,6 +78,9 @@ ui_draw_init(ui *u)
     set_style(u, S_WARN, COLOR_YELLOW, -1, A_BOLD);
     set_style(u, S_FULL, COLOR_RED, -1, u->mono ? A_REVERSE | A_BOLD : A_BOLD);
     set_style(u, S_PROMPT, light ? COLOR_BLUE : COLOR_CYAN, -1, A_BOLD);
+    set_style(u, S_HIT, COLOR_BLACK, COLOR_YELLOW, u->mono ? A_REVERSE | A_BOLD : A_BOLD);
+    set_style(u, S_ACCEPT, light ? COLOR_MAGENTA : COLOR_CYAN, -1, u->mono ? A_UNDERLINE : A_NORMAL);
+    set_style(u, S_BAR2, COLOR_MAGENTA, -1, A_NORMAL);
 }
 
 int
@@ -184,6 +189,82 @@ run_style(unsigned attr, unsigned long *extra)
 
 static const int role_style[] = { S_USER, S_ASSISTANT, S_SYSTEM, S_INFO, S_ERROR };
 
+/* For the display bytes of a rendered line, the byte of its source line
+ * each came from, or SIZE_MAX for bytes the renderer made up (bullets,
+ * expanded tabs): the markup it dropped is skipped by looking a few
+ * bytes ahead in the source. */
+static void
+align_line(const char *disp, size_t dn, const char *src, size_t sn, size_t *map)
+{
+    size_t i = 0, j = 0;
+
+    while (i < dn) {
+        size_t k;
+
+        for (k = 0; k <= 4 && j + k < sn; k++)
+            if (src[j + k] == disp[i])
+                break;
+        if (k <= 4 && j + k < sn) {
+            j += k;
+            map[i++] = j++;
+        } else {
+            map[i++] = SIZE_MAX;
+        }
+    }
+}
+
+/* Is display byte off of row r text the draft proposed? */
+static int
+accepted_at(const ui *u, const view_row *r, const size_t *map, size_t off)
+{
+    size_t s;
+
+    if (off >= r->line_len || map[off] == SIZE_MAX)
+        return 0;
+    s = r->src + map[off];
+    return s < u->acc_len && u->acc[s];
+}
+
+/* Draw a run, the accepted draft text in its own style. */
+static int
+put_run_marked(ui *u, int y, int x, int xmax, const view_row *r, const view_run *run, const size_t *map,
+               int st, unsigned long extra)
+{
+    size_t off = (size_t)(run->text - r->line), i = 0;
+
+    while (i < run->len) {
+        int acc = accepted_at(u, r, map, off + i);
+        size_t j = i;
+
+        while (j < run->len && accepted_at(u, r, map, off + j) == acc)
+            j = uwidth_next(run->text, run->len, j, NULL);
+        x = ui_put(u, y, x, xmax, run->text + i, j - i, acc ? S_ACCEPT : st, extra);
+        i = j;
+    }
+    return x;
+}
+
+/* The source-byte map of a body row of the marked message, or NULL. */
+static size_t *
+row_map(ui *u, const view_row *r)
+{
+    const char *src;
+    size_t sn, end;
+    size_t *map;
+
+    if (!u->marks || r->msg != u->acc_msg || r->line == NULL || r->line_len == 0)
+        return NULL;
+    src = view_msg_text(u->view, r->msg, &sn);
+    if (r->src >= sn)
+        return NULL;
+    end = r->src;
+    while (end < sn && src[end] != '\n')
+        end++;
+    map = xcalloc(r->line_len, sizeof *map);
+    align_line(r->line, r->line_len, src + r->src, end - r->src, map);
+    return map;
+}
+
 static void
 draw_pane(ui *u, int top, int x0, int w, int h)
 {
@@ -192,6 +273,7 @@ draw_pane(ui *u, int top, int x0, int w, int h)
     for (int i = 0; i < h; i++) {
         view_row r;
         int x = x0;
+        size_t *map;
 
         if (!view_row_get(u->view, first + (size_t)i, &r))
             break;
@@ -219,14 +301,19 @@ draw_pane(ui *u, int top, int x0, int w, int h)
                     put_str(u, top + i, c, x0 + w, "─", S_DIM);
         }
         x = x0 + r.indent;
+        map = row_map(u, &r);
         for (size_t k = 0; k < r.n_runs; k++) {
             unsigned long extra;
             int st = run_style(r.runs[k].attr, &extra);
 
             if (r.role != UI_ASSISTANT && r.role != UI_USER)
                 st = r.role == UI_ERROR ? S_ERROR : st;
-            x = ui_put(u, top + i, x, x0 + w, r.runs[k].text, r.runs[k].len, st, extra);
+            if (map != NULL)
+                x = put_run_marked(u, top + i, x, x0 + w, &r, &r.runs[k], map, st, extra);
+            else
+                x = ui_put(u, top + i, x, x0 + w, r.runs[k].text, r.runs[k].len, st, extra);
         }
+        free(map);
     }
     if (view_below(u->view) > 0 && h > 2) {
         char msg[96];
@@ -296,19 +383,28 @@ draw_status(ui *u, int y, int w)
 
     ui_fill(u, y, 0, w, S_STATUS);
     right[0] = '\0';
-    if (u->prog_what != NULL)
-        snprintf(right, sizeof right, " %s %3.0f%% ", u->prog_what, u->prog * 100.0);
-    else if (u->busy)
+    if (u->prog_what != NULL) {
+        char bar[3 * 10 + 1];
+
+        gauge_bar((long)(u->prog * 1000.0), 1000, 10, bar, sizeof bar);
+        snprintf(right, sizeof right, " %s %s %3.0f%% ", u->prog_what, bar, u->prog * 100.0);
+    } else if (u->busy) {
         snprintf(right, sizeof right, " %.1f tok/s · C-c stops ", u->st.tps_reply);
-    else if (u->st.n_ctx > 0)
+    } else if (u->st.n_ctx > 0) {
         snprintf(right, sizeof right, " %s ctx %ld/%ld ", u->st_quant, u->st.ctx_used, u->st.n_ctx);
+    } else if (u->st_quant[0]) {
+        snprintf(right, sizeof right, " %s ", u->st_quant);
+    }
     rc = (int)uwidth_str(right, strlen(right));
+    x = 1;
+    if (u->readonly && u->confirm_q == NULL)
+        x = put_str(u, y, 1, w - rc, "[read-only] ", S_STATUS_ERR);
     if (u->confirm_q != NULL)
-        x = put_str(u, y, 1, w - rc, u->confirm_q, S_STATUS_ERR);
+        x = put_str(u, y, x, w - rc, u->confirm_q, S_STATUS_ERR);
     else if (u->note != NULL)
-        x = put_str(u, y, 1, w - rc, u->note, u->note_err ? S_STATUS_ERR : S_STATUS);
+        x = put_str(u, y, x, w - rc, u->note, u->note_err ? S_STATUS_ERR : S_STATUS);
     else
-        x = put_str(u, y, 1, w - rc, u->status != NULL ? u->status : "ternchat", S_STATUS);
+        x = put_str(u, y, x, w - rc, u->status != NULL ? u->status : "ternchat", S_STATUS);
     (void)x;
     put_str(u, y, w - rc > 0 ? w - rc : 0, w, right, S_STATUS);
 }
@@ -322,7 +418,7 @@ flabel(const char *action)
     } labels[] = {
         { "help", "Help" }, { "sidebar", "Chats" }, { "search", "Search" }, { "quant", "Quant" },
         { "regen", "Regen" }, { "stats", "Stats" }, { "spec", "Spec" },   { "new", "New" },
-        { "export", "Export" }, { "quit", "Quit" },
+        { "export", "Export" }, { "quit", "Quit" }, { "browse", "History" }, { "statscreen", "Speed" },
     };
 
     for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
@@ -334,12 +430,12 @@ flabel(const char *action)
 static void
 draw_fkeys(ui *u, int y, int w)
 {
-    int slot = w / 10, x = 0;
+    int nf = w >= 120 ? 12 : 10, slot = w / nf, x = 0;
 
-    for (int f = 1; f <= 10; f++) {
+    for (int f = 1; f <= nf; f++) {
         const keys_action *a = keys_map_lookup(u->keys, KEYS_F(f));
         char num[8];
-        int xe = f == 10 ? w : x + slot;
+        int xe = f == nf ? w : x + slot;
 
         snprintf(num, sizeof num, "F%d", f);
         x = put_str(u, y, x, xe, num, S_FKEY);
@@ -374,6 +470,16 @@ ui_draw(ui *u)
     }
     if (u->help) {
         ui_draw_help(u, H - 1, W);
+        draw_fkeys(u, H - 1, W);
+        refresh();
+        return;
+    }
+    if (u->page != UI_PAGE_CHAT) {
+        if (u->cursor_on)
+            curs_set(0);
+        u->cursor_on = 0;
+        ui_draw_page(u, H - 2, W);
+        draw_status(u, H - 2, W);
         draw_fkeys(u, H - 1, W);
         refresh();
         return;

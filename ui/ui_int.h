@@ -1,6 +1,6 @@
 /* ui_int.h: the screen's state, shared by ui.c (API and main loop),
- * ui_term.c (terminal, keys, signals), ui_draw.c (painting) and
- * ui_act.c (actions). */
+ * ui_term.c (terminal, keys, signals), ui_draw.c (painting), ui_act.c
+ * (actions) and ui_page.c / ui_statpage.c (the full-screen pages). */
 #ifndef TERNCHAT_UI_INT_H
 #define TERNCHAT_UI_INT_H
 
@@ -15,12 +15,17 @@
 #include "view.h"
 #include "wrap.h"
 
-/* An entry of the list on the left: a conversation or a search hit. */
+/* An entry of the list on the left, of the browser or of the search
+ * results: a conversation or a search hit. */
 struct ui_item {
-    int64_t id;     /* conversation */
-    int64_t msg_id; /* hit: the message */
-    char *title;    /* title */
-    char *extra;    /* time, or the hit's snippet */
+    int64_t id;      /* conversation */
+    int64_t msg_id;  /* hit: the message */
+    char *title;     /* title */
+    char *extra;     /* time, or the hit's text */
+    char *info;      /* browser: the model; hit: who wrote it and when */
+    long count;      /* browser: messages (< 0: unknown) */
+    size_t *spans;   /* hit: (start, end) byte pairs of the matches in extra */
+    size_t n_spans;  /* hit: number of pairs */
 };
 
 /* A list of entries. */
@@ -31,6 +36,22 @@ struct ui_list {
 
 /* Width of the left column. */
 #define UI_SIDE_W 26
+
+/* Full-screen pages (the help screen is u->help, above them all). */
+enum ui_page {
+    UI_PAGE_CHAT = 0, /* none: the chat */
+    UI_PAGE_BROWSE,   /* saved conversations */
+    UI_PAGE_HITS,     /* search results */
+    UI_PAGE_STATS     /* speed statistics */
+};
+
+/* A group of the statistics page (a copy of a ui_stat_group). */
+struct ui_sgroup {
+    char *title;       /* heading */
+    ui_stat_row *rows; /* rows, their keys copied */
+    size_t n;          /* count */
+    int trend;         /* draw sparklines over the rows */
+};
 
 struct ui {
     ui_callbacks cb;        /* the controller */
@@ -77,6 +98,26 @@ struct ui {
     short spair[32];        /* colour pair of each enum ui_style */
     wrap_row *rows;         /* scratch: input box layout */
     size_t rows_cap;        /* allocated */
+    size_t edit_at;         /* editing: the message being edited */
+    int readonly;           /* the conversation shown is read-only */
+    int page;               /* enum ui_page shown */
+    size_t page_sel;        /* selected entry of the page */
+    size_t page_top;        /* first entry (browser, results) or line (statistics) shown */
+    size_t page_fit;        /* entries (lines) the page showed at the last draw */
+    struct ui_list browse;  /* the browser's conversations */
+    int browse_more;        /* the controller has more of them */
+    int browse_asked;       /* more were asked for, not yet given */
+    struct ui_sgroup *sg;   /* the statistics page's groups */
+    size_t n_sg;            /* their count */
+    int sig;                /* the signal that ended ui_run, or 0 */
+    int marks;              /* draw accepted draft text in its own colour */
+    unsigned char *acc;     /* per byte of message acc_msg's source: 1 if accepted */
+    size_t acc_len;         /* bytes described */
+    size_t acc_cap;         /* allocated */
+    size_t acc_msg;         /* the message acc describes (SIZE_MAX: none) */
+    char st_ctxmsg[160];    /* copy of st.ctx_msg */
+    void (*crash_fn)(void *arg); /* ui_set_crash_hook */
+    void *crash_arg;        /* its argument */
 };
 
 /* Seconds on a monotonic clock. */
@@ -99,13 +140,18 @@ void ui_list_free(struct ui_list *l);
 void ui_drop_hits(ui *u);
 /* ui.c: the last message of role from the end, or view_count if none. */
 size_t ui_last_role(const ui *u, int role);
+/* ui.c: refuse (with a note) when the conversation is read-only. */
+int ui_refuse_readonly(ui *u);
+/* ui.c: free one entry's strings / the statistics page. */
+void ui_item_free(struct ui_item *it);
+void ui_sgroups_free(ui *u);
 
 /* ui_term.c */
 int ui_term_start(ui *u, char *err, size_t errsz);
 void ui_term_stop(ui *u);
 /* Read the keys waiting on stdin and route each (ui_key). */
 void ui_term_read(ui *u);
-/* Nonzero once SIGTERM, SIGHUP or SIGINT arrived. */
+/* The signal (SIGTERM, SIGHUP or SIGINT) that arrived, or 0. */
 int ui_term_signalled(void);
 /* Give the terminal back, run fn(arg), take it again (for $EDITOR). */
 int ui_term_suspend(ui *u, int (*fn)(void *arg), void *arg);
@@ -117,6 +163,7 @@ enum ui_style {
     S_NORMAL = 0, S_USER, S_ASSISTANT, S_SYSTEM, S_INFO, S_ERROR, S_NOTE, S_CODE,
     S_BLOCK, S_LANG, S_HEAD, S_MARK, S_QUOTE, S_BAR, S_STATUS, S_STATUS_ERR,
     S_FKEY, S_FLABEL, S_SELECTED, S_TITLE, S_DIM, S_OK, S_WARN, S_FULL, S_PROMPT,
+    S_HIT, S_ACCEPT, S_BAR2,
     S_COUNT
 };
 
@@ -135,5 +182,19 @@ void ui_fill(ui *u, int y, int x, int xmax, int style);
 /* ui_side.c: the left column (list and speed panel) and the help screen. */
 void ui_draw_side(ui *u, int top, int height, int width);
 void ui_draw_help(ui *u, int height, int width);
+
+/* ui_page.c: the browser and the search results: keys and painting. */
+void ui_page_key(ui *u, int key);
+void ui_draw_page(ui *u, int height, int width);
+/* Open a page (resetting its selection). */
+void ui_page_open(ui *u, int page);
+/* Draw text with the byte ranges spans[0..n_spans) in the highlight style. */
+int ui_put_marked(ui *u, int y, int x, int xmax, const char *s, size_t n, size_t base,
+                  const size_t *spans, size_t n_spans, int style, int mark_style);
+
+/* ui_statpage.c: the statistics page. */
+void ui_draw_stats_page(ui *u, int height, int width);
+/* Lines it has at this width (for scrolling). */
+size_t ui_stats_page_lines(const ui *u);
 
 #endif

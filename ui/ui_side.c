@@ -127,6 +127,8 @@ draw_stats(ui *u, int top, int h, int w)
     snprintf(line, sizeof line, "     %ld / %ld%s", u->st.ctx_used, u->st.n_ctx,
              lvl == GAUGE_FULL ? " full" : lvl == GAUGE_WARN ? " near" : "");
     put_str(u, y++, 0, w, line, lvl == GAUGE_OK ? S_DIM : lvl == GAUGE_WARN ? S_WARN : S_FULL);
+    if (y < top + h && u->st.ctx_msg != NULL)
+        put_str(u, y++, 1, w, u->st.ctx_msg, S_WARN);
 }
 
 void

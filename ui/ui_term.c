@@ -38,6 +38,8 @@ static int ext_codes[N_EXT];
 static volatile sig_atomic_t got_signal; /* SIGTERM, SIGHUP or SIGINT arrived */
 static volatile sig_atomic_t term_up;    /* curses owns the terminal */
 static SCREEN *screen;                   /* our curses screen */
+static void (*crash_fn)(void *arg);      /* the controller's last words (ui_set_crash_hook) */
+static void *crash_arg;                  /* its argument */
 
 static void
 restore_terminal(void)
@@ -59,8 +61,18 @@ on_signal(int sig)
 static void
 on_fatal(int sig)
 {
+    void (*fn)(void *arg) = crash_fn;
+
     /* best effort: the terminal must not stay raw */
     restore_terminal();
+    crash_fn = NULL;
+    if (fn != NULL) {
+        /* a hook that hangs (a lock held by the crashed code) is ended */
+        signal(SIGALRM, SIG_DFL);
+        alarm(2);
+        fn(crash_arg);
+        alarm(0);
+    }
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -68,7 +80,7 @@ on_fatal(int sig)
 int
 ui_term_signalled(void)
 {
-    return got_signal != 0;
+    return (int)got_signal;
 }
 
 static void
@@ -111,6 +123,8 @@ ui_term_start(ui *u, char *err, size_t errsz)
     set_term(screen);
     term_up = 1;
     u->active = 1;
+    crash_fn = u->crash_fn;
+    crash_arg = u->crash_arg;
     xmalloc_set_fatal_hook(restore_terminal);
     catch_signals();
     got_signal = 0;
@@ -146,6 +160,7 @@ ui_term_stop(ui *u)
     if (!u->active)
         return;
     restore_terminal();
+    crash_fn = NULL;
     if (screen != NULL) {
         delscreen(screen);
         screen = NULL;

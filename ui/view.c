@@ -466,6 +466,9 @@ view_row_get(view *v, size_t row, view_row *out)
         out->line_kind = l->kind;
         out->first = m->line_row[li] == p.row;
         out->indent = VIEW_MARGIN + w->indent;
+        out->line = l->text;
+        out->line_len = l->len;
+        out->src = l->src_start;
         for (size_t s = 0; s < l->n_spans; s++) {
             size_t a = l->spans[s].start, b = l->spans[s].end;
 

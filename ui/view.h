@@ -51,6 +51,9 @@ typedef struct view_row {
     int indent;           /* columns before the first run (margin, hanging indent) */
     const view_run *runs; /* the text */
     size_t n_runs;        /* number of runs */
+    const char *line;     /* body rows: the whole rendered line the runs point into */
+    size_t line_len;      /* its bytes */
+    size_t src;           /* body rows: offset of the line's source in the message text */
 } view_row;
 
 typedef struct view view;
