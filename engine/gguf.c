@@ -677,6 +677,7 @@ gguf_open(const char *path, char *err, size_t errsz)
         g->map_len = (size_t)st.st_size;
         g->data = m;
         g->size = (size_t)st.st_size;
+        gguf_map_register(m, g->map_len, path);
     }
     close(fd);
     if (parse(g, err, errsz) < 0) {
@@ -691,8 +692,10 @@ gguf_close(gguf *g)
 {
     if (g == NULL)
         return;
-    if (g->map != NULL)
+    if (g->map != NULL) {
+        gguf_map_unregister(g->map);
         munmap(g->map, g->map_len);
+    }
     if (g->kv != NULL)
         for (int64_t i = 0; i < g->n_kv; i++)
             free(g->kv[i].strs);

@@ -89,6 +89,10 @@ gguf_le64(const uint8_t *p)
 void gguf_quote(char *dst, size_t dstsz, const uint8_t *s, uint64_t n);
 /* Replace control characters so that a message stays on one line. */
 void gguf_one_line(char *s);
+/* Mappings guarded against the file shrinking under them (gguf_sigbus.c):
+ * a SIGBUS inside one names the file and exits. */
+void gguf_map_register(const void *base, size_t len, const char *name);
+void gguf_map_unregister(const void *base);
 /* The slot of ix holding name (n bytes), or the empty slot where it would
  * go; is_kv selects the key index (else the tensor name index). */
 size_t gguf_index_probe(const gguf *g, const struct gguf_index *ix, int is_kv, const void *name,

@@ -529,6 +529,13 @@ tok_load(const gguf *g, char *err, size_t errsz)
     build_pieces(t);
     return t;
 fail:
+    /* one line, and no terminal controls from the file's strings */
+    for (unsigned char *p = (unsigned char *)err; errsz > 0 && *p != '\0'; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            *p = '?';
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* C1 controls */
+            p[0] = p[1] = '?';
+    }
     tok_free(t);
     return NULL;
 }

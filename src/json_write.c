@@ -244,6 +244,10 @@ json_double(json_writer *w, double v)
         w_puts(w, "null");
         return;
     }
+    if (v == 0) { /* "-0" would read back as the integer 0 */
+        w_puts(w, signbit(v) ? "-0.0" : "0");
+        return;
+    }
     /* the shortest form that reads back as the same double */
     for (prec = 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, v);

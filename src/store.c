@@ -325,8 +325,9 @@ store_open(const char *path, store **out, char *err, size_t errsz)
     if (open_connection(st, memory, 0) < 0) {
         /* A read-only WAL database in a read-only directory cannot be read
          * normally (no -shm file can be made): open it as immutable, so the
-         * history can still be read; writes then fail as read-only. */
-        if (memory || st->errcode != STORE_E_READONLY)
+         * history can still be read; writes then fail as read-only. On a
+         * read-only file system SQLite says "cannot open" instead. */
+        if (memory || (st->errcode != STORE_E_READONLY && access(path, W_OK) == 0))
             goto fail;
         snprintf(err, errsz, "%s", st->errmsg);
         sqlite3_close_v2(st->db);

@@ -344,23 +344,63 @@ opt_count(store *st, const json_value *obj, const char *key, const char *where, 
     return 0;
 }
 
-/* Map of the document's message ids to the new ones. */
+/* Map of the document's message ids to the new ones: a hash on the
+ * document ids, so that a document of n messages imports in O(n). */
 struct idmap {
     int64_t *from;  /* ids in the document */
     int64_t *to;    /* ids in the database */
     size_t n;       /* entries */
+    size_t *slot;   /* hash slots: entry + 1, 0 when empty */
+    size_t mask;    /* slots - 1 (a power of two, at least twice the entries) */
 };
+
+static void
+idmap_init(struct idmap *m, size_t max)
+{
+    size_t slots = 16;
+
+    while (slots < 2 * max)
+        slots *= 2;
+    m->from = xreallocarray(NULL, max + 1, sizeof *m->from);
+    m->to = xreallocarray(NULL, max + 1, sizeof *m->to);
+    m->slot = xcalloc(slots, sizeof *m->slot);
+    m->mask = slots - 1;
+    m->n = 0;
+}
+
+static void
+idmap_free(struct idmap *m)
+{
+    free(m->from);
+    free(m->to);
+    free(m->slot);
+}
+
+/* The slot of from, or the empty slot where it would go. */
+static size_t
+idmap_slot(const struct idmap *m, int64_t from)
+{
+    size_t i = (size_t)(((uint64_t)from * 0x9e3779b97f4a7c15u) >> 17) & m->mask;
+
+    while (m->slot[i] != 0 && m->from[m->slot[i] - 1] != from)
+        i = (i + 1) & m->mask;
+    return i;
+}
 
 static int64_t
 idmap_find(const struct idmap *m, int64_t from)
 {
-    size_t i;
+    size_t i = idmap_slot(m, from);
 
-    for (i = m->n; i-- > 0;) { /* parents are usually just before */
-        if (m->from[i] == from)
-            return m->to[i];
-    }
-    return 0;
+    return m->slot[i] != 0 ? m->to[m->slot[i] - 1] : 0;
+}
+
+static void
+idmap_add(struct idmap *m, int64_t from, int64_t to)
+{
+    m->from[m->n] = from;
+    m->to[m->n] = to;
+    m->slot[idmap_slot(m, from)] = ++m->n;
 }
 
 static int
@@ -452,9 +492,7 @@ import_messages(store *st, const json_value *msgs, int64_t conv_id, int64_t *hea
             goto fail;
         }
         new_id = sqlite3_last_insert_rowid(st->db);
-        map->from[map->n] = id;
-        map->to[map->n] = new_id;
-        map->n++;
+        idmap_add(map, id, new_id);
         head = new_id;
     }
     sqlite3_finalize(stmt);
@@ -481,7 +519,7 @@ store_import_json(store *st, const char *text, size_t len, int64_t *conv_id)
     const char *title, *system, *target, *draft, *format;
     char *sampling_text = NULL;
     int64_t version, created, updated, head = 0, file_head = -1, id;
-    struct idmap map = { NULL, NULL, 0 };
+    struct idmap map = { NULL, NULL, 0, NULL, 0 };
     sqlite3_stmt *stmt = NULL;
     json_writer *w;
     int rc;
@@ -536,8 +574,7 @@ store_import_json(store *st, const char *text, size_t len, int64_t *conv_id)
         store_fail(st, STORE_E_INVALID, "\"messages\" must be an array");
         goto fail;
     }
-    map.from = xreallocarray(NULL, json_len(msgs) + 1, sizeof *map.from);
-    map.to = xreallocarray(NULL, json_len(msgs) + 1, sizeof *map.to);
+    idmap_init(&map, json_len(msgs));
 
     if (store_begin(st, what) < 0)
         goto fail;
@@ -581,16 +618,14 @@ store_import_json(store *st, const char *text, size_t len, int64_t *conv_id)
     store_write_ok(st);
     if (conv_id != NULL)
         *conv_id = id;
-    free(map.from);
-    free(map.to);
+    idmap_free(&map);
     free(sampling_text);
     json_free(doc);
     return 0;
 fail_tx:
     store_rollback(st);
 fail:
-    free(map.from);
-    free(map.to);
+    idmap_free(&map);
     free(sampling_text);
     json_free(doc);
     return -1;

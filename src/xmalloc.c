@@ -18,14 +18,20 @@ xmalloc_set_fatal_hook(void (*hook)(void))
     fatal_hook = hook;
 }
 
-static void
-out_of_memory(size_t size)
+void
+xmalloc_run_fatal_hook(void)
 {
     void (*hook)(void) = fatal_hook;
 
     fatal_hook = NULL;
     if (hook != NULL)
         hook();
+}
+
+static void
+out_of_memory(size_t size)
+{
+    xmalloc_run_fatal_hook();
     fprintf(stderr, "ternchat: out of memory (allocating %zu bytes)\n", size);
     abort();
 }

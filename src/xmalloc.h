@@ -18,5 +18,7 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Hook run once before aborting on allocation failure (may be NULL). */
 void xmalloc_set_fatal_hook(void (*hook)(void));
+/* Run that hook now (once), e.g. before exiting on a fatal signal. */
+void xmalloc_run_fatal_hook(void);
 
 #endif
