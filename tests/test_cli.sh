@@ -30,8 +30,8 @@ M="$B/tiny-llama.gguf"
 run "$T" --help
 ok $? "ternchat --help exits 0"
 grep -q generate "$tmp/out"; ok $? "--help lists generate"
-run "$T"
-[ $rc -eq 2 ]; ok $? "no command: usage, exit 2"
+run "$T" --no-such-option
+[ $rc -eq 2 ]; ok $? "no command, a bad option: usage, exit 2"
 run "$T" frobnicate
 one_line_error "unknown command 'frobnicate'" "unknown command: one line, non-zero"
 run "$T" --version
@@ -43,8 +43,10 @@ for opt in -m -p --tokens -n -c -t --temp --top-k --top-p --min-p --repeat-penal
     grep -q -e "$opt" "$tmp/out"; ok $? "generate --help describes $opt"
 done
 
-run "$T" generate -p hi
-one_line_error "no model" "generate without -m"
+TERNCHAT_MODELS="$tmp/nowhere" run "$T" generate -p hi
+one_line_error "no model given (-m) and TERNCHAT_MODELS=$tmp/nowhere" "generate without -m and no default models: one line naming where it looked"
+run "$T" generate -p hi --models-dir "$tmp/nowhere"
+one_line_error "models-dir $tmp/nowhere" "--models-dir without the models is named"
 run "$T" generate -m "$M"
 one_line_error "no prompt" "generate without a prompt"
 run "$T" generate -m "$tmp/missing.gguf" --tokens 1
