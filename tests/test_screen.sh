@@ -168,21 +168,13 @@ ok $? "the partial reply is saved, marked stopped"
 typ '/set n_predict 400'
 keys Enter
 keys F4
-wait_for 'q8_0 ctx|not available' 120
-screen
-if grep -q 'not available' "$tmp/screen"; then
-    echo "# the engine cannot switch weight types yet: only the error path is checked"
-    tail -2 "$tmp/screen" | head -1 | grep -q 'q8_0'
-    ok $? "the status line shows the error naming q8_0"
-    skip "quant switch not available in the engine yet"
-else
-    tail -2 "$tmp/screen" | head -1 | grep -q 'q8_0'
-    ok $? "F4: the status line shows q8_0"
-    typ 'and now on q8'
-    keys Enter
-    wait_for 'Assistant  [^│]*q8_0' 60
-    ok $? "the next reply is recorded under q8_0"
-fi
+wait_for 'q8_0 ctx' 120
+tail -2 "$tmp/screen" | head -1 | grep -q 'q8_0'
+ok $? "F4: the status line shows q8_0"
+typ 'and now on q8'
+keys Enter
+wait_for 'Assistant  [^│]*q8_0' 60
+ok $? "the next reply is recorded under q8_0"
 "$T" stats --db "$DB" >"$tmp/stats" 2>&1
 grep -q 'f32' "$tmp/stats"
 ok $? "ternchat stats has the f32 replies"
@@ -329,9 +321,25 @@ if [ -f "$S/share/models/ternchat-target.gguf" ]; then
     PANE=d keys Enter
     wait_for 'Assistant  [^│]*tok/s' 120 d
     ok $? "and answer"
+    # the quant key with the shipped target: the conversation is kept
+    PANE=d keys F4
+    wait_for 'ternchat-target.gguf[^·]* · q8_0' 120 d
+    ok $? "F4 switches the shipped target to q8_0 (the status line)"
+    PANE=d keys F4
+    wait_for 'ternchat-target.gguf[^·]* · tq2_0' 120 d
+    ok $? "F4 again: tq2_0"
+    PANE=d typ 'What does happy mean?'
+    PANE=d keys Enter
+    wait_for 'Assistant  [^│]*tq2_0' 120 d
+    ok $? "the next reply is on tq2_0"
+    grep -q 'Hello!' "$tmp/screen"
+    ok $? "and the first exchange is still on the screen"
     PANE=d keys F10
     wait_for 'EXIT=0' 20 d
     ok $? "and quit"
+    "$T" history show 1 --db "$tmp/d.db" >"$tmp/dshow" 2>&1
+    [ "$(grep -c '^--- assistant' "$tmp/dshow")" -eq 2 ]
+    ok $? "both replies are in one saved conversation"
 else
     skip "share/models/ternchat-target.gguf is not there (yet)"
 fi
