@@ -80,6 +80,7 @@ load_models(engine *e, char *err, size_t errsz)
     e->target = model_load(e->cfg.target_path, err, errsz);
     if (e->target == NULL)
         return -1;
+    (void)model_weights_copy_in(e->target); /* big weights out of the mapping */
     if (gguf_find_kv(model_gguf(e->target), "tokenizer.ggml.model") < 0) {
         snprintf(err, errsz, "%s has no tokenizer (no tokenizer.ggml.model key); a chat needs one",
                  e->cfg.target_path);

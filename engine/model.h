@@ -137,7 +137,11 @@ typedef int (*model_progress_fn)(void *ud, double done);
  * so it may run in another thread while forward passes use m. Returns the
  * set, or NULL with a message (unsupported type, stopped by progress). A
  * request for the loaded type gives an empty set (installing it means the
- * loaded weights). */
+ * loaded weights, read in place from the file's mapping), or, for weights
+ * of MODEL_COPY_MIN bytes or more, a copy of them in memory backed by
+ * 2 MiB pages where the system offers them (generation reads every weight
+ * once per token: measured 27 -> 37 tokens/s on a 1.1 GB q8_0 model). */
+#define MODEL_COPY_MIN ((size_t)64 << 20)
 model_weights *model_weights_build(const model *m, int type, int opt, int n_threads,
                                    model_progress_fn progress, void *ud, char *err,
                                    size_t errsz);
@@ -154,6 +158,10 @@ const char *model_weights_note(const model_weights *w);
  * on m may run meanwhile. Returns the set it replaces (NULL: it was the
  * loaded weights), which the caller frees once nothing uses it. */
 model_weights *model_weights_swap(model *m, model_weights *w);
+/* After loading: for weights of MODEL_COPY_MIN bytes or more, install the
+ * copy described at model_weights_build. 0, or -1 when memory ran short
+ * (the weights stay in the mapping). */
+int model_weights_copy_in(model *m);
 /* The type shown for the loaded weights. */
 int model_loaded_type(const model *m);
 /* Bytes of weights one generated token reads: every block map and the LM

@@ -654,6 +654,8 @@ cli_bench(int argc, char **argv)
         res.t_convert = bench_now() - t0;
         snprintf(res.note, sizeof res.note, "%s", model_weights_note(w));
         model_weights_free(model_weights_swap(m, w));
+    } else {
+        (void)model_weights_copy_in(m); /* as generate and the chat do */
     }
     res.token_bytes = model_token_bytes(m);
 

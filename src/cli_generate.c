@@ -349,6 +349,7 @@ cli_generate(int argc, char **argv)
         cli_fail("%s", err);
         goto out;
     }
+    (void)model_weights_copy_in(m); /* big weights out of the mapping */
     info = model_get_info(m);
     if (gguf_find_kv(model_gguf(m), "tokenizer.ggml.model") >= 0) {
         tk = tok_load(model_gguf(m), err, sizeof err);

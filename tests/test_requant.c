@@ -625,10 +625,39 @@ main(void)
         free(out);
     }
 
-    /* 5. The engine's live switch. */
+    /* 5. Big weights are copied out of the mapping (model_weights_copy_in);
+     * small ones stay in it; the logits do not change. */
+    {
+        model *m = model_load(big, err, sizeof err), *s = model_load(f32, err, sizeof err);
+        size_t live0 = model_weights_live_bytes(), wb, cb;
+        float *a, *b;
+
+        wb = model_get_info(m)->weight_bytes;
+        a = logits_of(m);
+        ok(wb >= MODEL_COPY_MIN && model_weights_copy_in(m) == 0,
+           "a model of %.0f MiB: copy_in succeeds", (double)wb / 1048576.0);
+        cb = model_weights_live_bytes() - live0;
+        ok(cb > wb / 10 * 9 && cb <= wb, "it holds a copy of the matrices (%zu of %zu weight bytes)",
+           cb, wb);
+        ok(model_get_info(m)->weight_type == QT_F32 && model_get_info(m)->weight_bytes == wb,
+           "same type and size");
+        b = logits_of(m);
+        ok(same(a, b, 4096 * NTOKS), "the same logits, bit for bit");
+        ok(model_weights_copy_in(m) == 0 && model_weights_live_bytes() - live0 == cb,
+           "a second copy_in does nothing");
+        ok(model_weights_copy_in(s) == 0 && model_weights_live_bytes() == live0 + cb,
+           "a small model stays in the mapping");
+        model_free(m);
+        model_free(s);
+        ok(model_weights_live_bytes() == live0, "model_free frees the copy");
+        free(a);
+        free(b);
+    }
+
+    /* 6. The engine's live switch. */
     check_engine(f32, big);
 
-    /* 6. bench --json. */
+    /* 7. bench --json. */
     check_bench_json(f32);
 
     unlink(f32);
