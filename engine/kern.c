@@ -229,8 +229,9 @@ struct kern_mm {
     kern_rows_fn fn;     /* row products to run */
     const void *w;       /* weights, row 0 */
     size_t row_bytes;    /* bytes per weight row */
-    int64_t rows, cols;  /* W is rows x cols */
-    const float *xf;     /* float activations, n x cols */
+    int64_t rows, cols;  /* W is rows x cols (cols: padded to whole blocks) */
+    int64_t xcols;       /* elements of a float activation row (<= cols) */
+    const float *xf;     /* float activations, n x xcols */
     int act_type;        /* format the products take */
     void *x;             /* activations in that format */
     size_t x_stride;     /* bytes per activation row */
@@ -253,12 +254,30 @@ static void
 kern_mm_quant(void *arg, int64_t begin, int64_t end, int thread)
 {
     const struct kern_mm *mm = arg;
+    float *pad = NULL;
     int64_t t;
 
     (void)thread;
-    for (t = begin; t < end; t++)
-        kern_quant_act(mm->act_type, mm->xf + t * mm->cols, mm->cols,
-                       (char *)mm->x + (size_t)t * mm->x_stride);
+    if (mm->xcols < mm->cols)
+        pad = xcalloc((size_t)mm->cols, sizeof *pad); /* the tail stays zero */
+    for (t = begin; t < end; t++) {
+        const float *xt = mm->xf + t * mm->xcols;
+
+        if (pad != NULL) {
+            memcpy(pad, xt, (size_t)mm->xcols * sizeof *pad);
+            xt = pad;
+        }
+        kern_quant_act(mm->act_type, xt, mm->cols, (char *)mm->x + (size_t)t * mm->x_stride);
+    }
+    free(pad);
+}
+
+int64_t
+kern_padded_cols(int type, int64_t cols)
+{
+    int64_t b = (int64_t)qtype_block_elems(type);
+
+    return b > 0 ? (cols + b - 1) / b * b : cols;
 }
 
 void
@@ -272,9 +291,11 @@ kern_matmul(pool *p, int type, const void *w, int64_t rows, int64_t cols,
     assert(kt != NULL);
     mm.fn = kern_rows_for(kt);
     mm.w = w;
-    mm.row_bytes = qtype_row_bytes(type, cols);
     mm.rows = rows;
-    mm.cols = cols;
+    mm.cols = kern_padded_cols(type, cols);
+    mm.xcols = cols;
+    assert(mm.cols == cols || kt->act_type != QT_F32);
+    mm.row_bytes = qtype_row_bytes(type, mm.cols);
     mm.xf = x;
     mm.act_type = kt->act_type;
     mm.n = n;
@@ -284,7 +305,7 @@ kern_matmul(pool *p, int type, const void *w, int64_t rows, int64_t cols,
         mm.x_stride = (size_t)cols * sizeof(float);
     } else {
         /* n x cols is bounded by the caller's own float buffers */
-        mm.x_stride = quant_act_row_bytes(kt->act_type, cols);
+        mm.x_stride = quant_act_row_bytes(kt->act_type, mm.cols);
         buf = xmalloc(mm.x_stride * (size_t)n + 63);
         mm.x = buf + ((64 - ((uintptr_t)buf & 63)) & 63);
         if (n >= 4 && cols * n >= 65536)

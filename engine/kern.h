@@ -85,7 +85,12 @@ void kern_get_row(int type, const void *w, int64_t cols, int64_t row, float *out
  * of the given type (which must have a kern_lookup() entry). For the
  * integer types X is first quantized, once for the batch, to the entry's
  * act_type. Output rows are split across the pool's threads (p may be
- * NULL); results do not depend on the number of threads. */
+ * NULL); results do not depend on the number of threads. When cols is not
+ * a multiple of the type's block (integer types only), each row of W is
+ * stored padded with zeros to the next whole block (kern_padded_cols), as
+ * the in-memory ternary weights of narrow models are, and X is padded
+ * with zeros the same way: the result equals that of the padded product. */
+int64_t kern_padded_cols(int type, int64_t cols);
 void kern_matmul(pool *p, int type, const void *w, int64_t rows, int64_t cols,
                  const float *x, int64_t n, float *y);
 

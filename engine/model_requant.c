@@ -115,7 +115,8 @@ struct req_conv {
     const char *src;             /* row 0 of the source */
     char *dst;                   /* row 0 of the destination */
     size_t src_rb, dst_rb;       /* bytes per row */
-    int64_t cols;                /* elements per row */
+    int64_t cols;                /* elements per source row */
+    int64_t kcols;               /* per destination row: cols, or padded (zeros) */
 };
 
 static void
@@ -131,7 +132,7 @@ req_conv_part(void *arg, int64_t begin, int64_t end, int thread)
                (size_t)(end - begin) * c->dst_rb);
         return;
     }
-    f = xmalloc((size_t)c->cols * sizeof *f);
+    f = xcalloc((size_t)c->kcols, sizeof *f); /* a padded tail stays zero */
     for (r = begin; r < end; r++) {
         char *d = c->dst + (size_t)r * c->dst_rb;
 
@@ -155,24 +156,27 @@ req_conv_part(void *arg, int64_t begin, int64_t end, int thread)
             }
             break;
         default:
-            quant_row(c->dst_type, c->opt, f, d, c->cols);
+            quant_row(c->dst_type, c->opt, f, d, c->kcols);
             break;
         }
     }
     free(f);
 }
 
-/* Check that the conversion can be done; fill c. */
+/* Check that the conversion can be done; fill c. With pad, rows that are
+ * not whole blocks of dst_type are padded with zeros (kern_padded_cols). */
 static int
 req_conv_setup(struct req_conv *c, int src_type, const void *src, int dst_type, int opt,
-               void *dst, int64_t cols)
+               void *dst, int64_t cols, int pad)
 {
+    int64_t kcols = pad ? kern_padded_cols(dst_type, cols) : cols;
+
     if (kern_lookup(src_type) == NULL || !qtype_known(dst_type))
         return -1;
     if (src_type != dst_type && !model_quant_supported(dst_type))
         return -1;
-    if (cols % (int64_t)qtype_block_elems(dst_type) != 0 ||
-        cols % (int64_t)qtype_block_elems(src_type) != 0)
+    if (kcols % (int64_t)qtype_block_elems(dst_type) != 0 ||
+        cols % (int64_t)qtype_block_elems(src_type) != 0 || (kcols != cols && src_type == dst_type))
         return -1;
     c->src_type = src_type;
     c->dst_type = dst_type;
@@ -180,8 +184,9 @@ req_conv_setup(struct req_conv *c, int src_type, const void *src, int dst_type, 
     c->src = src;
     c->dst = dst;
     c->src_rb = qtype_row_bytes(src_type, cols);
-    c->dst_rb = qtype_row_bytes(dst_type, cols);
+    c->dst_rb = qtype_row_bytes(dst_type, kcols);
     c->cols = cols;
+    c->kcols = kcols;
     return 0;
 }
 
@@ -192,7 +197,7 @@ model_quant_convert(int src_type, const void *src, int dst_type, int opt, void *
     struct req_conv c;
     pool *p;
 
-    if (req_conv_setup(&c, src_type, src, dst_type, opt, dst, cols) != 0)
+    if (req_conv_setup(&c, src_type, src, dst_type, opt, dst, cols, 0) != 0)
         return -1;
     p = n_threads > 1 && rows > 1 ? pool_new(n_threads) : NULL;
     pool_run(p, req_conv_part, &c, rows);
@@ -218,7 +223,7 @@ req_role(const model *m, int i)
 static size_t
 req_mat_bytes(const model_mat *mt)
 {
-    return (size_t)mt->rows * qtype_row_bytes(mt->type, mt->cols);
+    return (size_t)mt->rows * qtype_row_bytes(mt->type, kern_padded_cols(mt->type, mt->cols));
 }
 
 void
@@ -338,8 +343,8 @@ model_weights_free(model_weights *w)
 static void
 req_note(model_weights *w, const model *m)
 {
-    int i, n_fb = 0, fb_type = -1;
-    int64_t fb_cols = 0;
+    int i, n_fb = 0, fb_type = -1, n_pad = 0;
+    int64_t fb_cols = 0, pad_cols = 0;
     size_t len;
 
     for (i = 0; i < w->n; i++) {
@@ -349,6 +354,9 @@ req_note(model_weights *w, const model *m)
             n_fb++;
             fb_type = w->mats[i].type;
             fb_cols = w->mats[i].cols;
+        } else if (kern_padded_cols(w->mats[i].type, w->mats[i].cols) != w->mats[i].cols) {
+            n_pad++;
+            pad_cols = w->mats[i].cols;
         }
     }
     w->note[0] = '\0';
@@ -357,6 +365,12 @@ req_note(model_weights *w, const model *m)
                  "multiple of the %s block of %zu) kept as %s", n_fb, n_fb == 1 ? "x" : "ces",
                  (long long)fb_cols, qtype_name(w->type), qtype_block_elems(w->type),
                  qtype_name(fb_type));
+    }
+    if (n_pad > 0) {
+        len = strlen(w->note);
+        snprintf(w->note + len, sizeof w->note - len, "%s%d matri%s with rows of %lld elements "
+                 "padded with zeros to %lld", len ? "; " : "", n_pad, n_pad == 1 ? "x" : "ces",
+                 (long long)pad_cols, (long long)kern_padded_cols(w->type, pad_cols));
     }
     if (w->type == QT_TQ1_0 || w->type == QT_TQ2_0 || w->type == QT_Q4_0) {
         len = strlen(w->note);
@@ -411,6 +425,12 @@ model_weights_build(const model *m, int type, int opt, int n_threads,
         w->mats[i] = *o;
         w->mats[i].type = type == m->orig_type ? o->type
                           : model_quant_pick(req_role(m, i), type, o->cols, o->type);
+        /* Ternary maps with rows that are not whole 256-blocks: in memory
+         * (unlike in a file) a row can be padded with zeros, so that the
+         * whole model runs ternary (the shipped target's rows are 192). */
+        if ((type == QT_TQ2_0 || type == QT_TQ1_0) && req_role(m, i) == MODEL_QROLE_LINEAR &&
+            w->mats[i].type != type)
+            w->mats[i].type = type;
         if (w->mats[i].type != o->type || type == m->orig_type)
             total += o->rows * o->cols;
     }
@@ -452,7 +472,7 @@ model_weights_build(const model *m, int type, int opt, int n_threads,
             }
             continue;
         }
-        if (req_conv_setup(&c, o->type, o->data, mt->type, opt, buf, o->cols) != 0) {
+        if (req_conv_setup(&c, o->type, o->data, mt->type, opt, buf, o->cols, 1) != 0) {
             snprintf(err, errsz, "cannot convert %s weights to %s", qtype_name(o->type),
                      qtype_name(mt->type));
             goto fail;

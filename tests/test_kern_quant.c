@@ -403,6 +403,67 @@ test_long_batch(int type)
     free(ys);
 }
 
+/* Rows that are not whole blocks (in-memory ternary of narrow models):
+ * kern_matmul with cols 192 (or 100) on rows stored padded with zeros
+ * equals, bit for bit, the product of 256 columns with X padded by hand;
+ * for every family, single token and batch, 1 and 3 threads. */
+static void
+test_padded(int type)
+{
+    static const int widths[] = { 192, 100, 300 };
+    int rows = 13, n = 5, isa;
+    size_t wi;
+    int orig = kern_isa();
+
+    for (wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
+        int cols = widths[wi], kcols = (int)kern_padded_cols(type, cols), r, t, th;
+        size_t rb = qtype_row_bytes(type, kcols);
+        char *w = malloc(rb * (size_t)rows);
+        float *f = calloc((size_t)kcols, sizeof *f);
+        float *x = make_x(n, cols, 0), *xp = calloc((size_t)n * kcols, sizeof *xp);
+        float *y = malloc((size_t)n * rows * sizeof *y), *yp = malloc((size_t)n * rows * sizeof *yp);
+
+        for (r = 0; r < rows; r++) {
+            int k;
+
+            for (k = 0; k < cols; k++)
+                f[k] = rndf();
+            quant_row(type, 1, f, w + (size_t)r * rb, kcols); /* tail: zeros */
+        }
+        for (t = 0; t < n; t++)
+            memcpy(xp + (size_t)t * kcols, x + (size_t)t * cols, (size_t)cols * sizeof *x);
+        for (isa = 0; isa < KERN_ISA_COUNT; isa++) {
+            int good = 1;
+
+            if (kern_set_isa(isa) != isa) {
+                skip("%s padded: no %s on this CPU", qtype_name(type), kern_isa_name(isa));
+                continue;
+            }
+            for (th = 1; th <= 3; th += 2) {
+                pool *p = th > 1 ? pool_new(th) : NULL;
+                int nn;
+
+                for (nn = 1; nn <= n; nn += n - 1) {
+                    kern_matmul(p, type, w, rows, kcols, xp, nn, yp);
+                    kern_matmul(p, type, w, rows, cols, x, nn, y);
+                    good &= memcmp(y, yp, (size_t)nn * rows * sizeof *y) == 0;
+                }
+                pool_free(p);
+            }
+            ok(good && kcols > cols && kcols % 256 == 0,
+               "%s rows of %d padded to %d [%s]: the same bits as the padded product",
+               qtype_name(type), cols, kcols, kern_isa_name(isa));
+        }
+        free(w);
+        free(f);
+        free(x);
+        free(xp);
+        free(y);
+        free(yp);
+    }
+    kern_set_isa(orig);
+}
+
 int
 main(void)
 {
@@ -416,5 +477,7 @@ main(void)
         test_matmul(qtypes[i]);
         test_long_batch(qtypes[i]);
     }
+    test_padded(QT_TQ2_0);
+    test_padded(QT_TQ1_0);
     return done_testing();
 }

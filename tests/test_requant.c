@@ -587,10 +587,27 @@ main(void)
         model_weights *w = model_weights_build(m, QT_TQ2_0, 1, 1, NULL, NULL, err, sizeof err);
 
         ok(w != NULL, "narrow model: tq2_0 built");
-        contains(model_weights_note(w), "rows of 160", "the note names the fallback");
-        contains(model_weights_note(w), "q8_0", "and its type");
+        contains(model_weights_note(w), "rows of 160 elements padded with zeros to 256",
+                 "the note names the padded rows");
+        ok(strstr(model_weights_note(w), "kept as") == NULL, "no map falls back (%s)",
+           model_weights_note(w));
         model_weights_swap(m, w);
-        ok(model_get_info(m)->weight_type == QT_TQ2_0, "most maps are tq2_0");
+        ok(model_get_info(m)->weight_type == QT_TQ2_0, "the maps are tq2_0");
+        {
+            /* in a file, rows of 160 cannot be tq2_0: quantize falls back */
+            char *out = xasprintf("%s/narrow-tq2.gguf", tmpdir);
+            gguf *g;
+
+            ok(run("%s/ternchat quantize -q %s %s tq2_0", builddir, narrow, out) == 0,
+               "narrow: quantize to tq2_0");
+            g = gguf_open(out, err, sizeof err);
+            ok(g != NULL && tensor_type(g, "blk.0.ffn_down.weight") == QT_Q8_0 &&
+               tensor_type(g, "blk.0.ffn_up.weight") == QT_TQ2_0,
+               "narrow: the file keeps ffn_down (rows of 160) as q8_0");
+            gguf_close(g);
+            unlink(out);
+            free(out);
+        }
         model_weights_free(model_weights_swap(m, NULL));
         model_free(m);
         ok(model_quant_pick(MODEL_QROLE_LINEAR, QT_TQ2_0, 100, QT_F32) == QT_F16,
