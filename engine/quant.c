@@ -99,20 +99,39 @@ quant_tern_absmax(const float *x, int8_t *t)
     return amax;
 }
 
-/* One element's magnitude and index, for sorting. */
-struct quant_mag {
-    float a;  /* |x| */
-    int i;    /* index in the block */
-};
-
-static int
-quant_mag_cmp(const void *pa, const void *pb)
+/* Sort the 256 magnitudes of a block (non-negative floats, whose bit
+ * patterns order as unsigned integers) into descending order: an LSD radix
+ * sort, four byte passes, a pass skipped when all keys share that byte.
+ * Equal magnitudes are interchangeable, so any stable order gives the
+ * same sums as a comparison sort. */
+static void
+quant_sort_desc(const float *a, float *out)
 {
-    const struct quant_mag *a = pa, *b = pb;
+    uint32_t k[QUANT_QK_K], tmp[QUANT_QK_K], *src = k, *dst = tmp, *sw;
+    int j, shift;
 
-    if (a->a != b->a)
-        return a->a > b->a ? -1 : 1;
-    return a->i - b->i;
+    for (j = 0; j < QUANT_QK_K; j++)
+        memcpy(&k[j], &a[j], sizeof k[j]);
+    for (shift = 0; shift < 32; shift += 8) {
+        unsigned cnt[256] = { 0 }, pos = 0, c;
+
+        for (j = 0; j < QUANT_QK_K; j++)
+            cnt[(src[j] >> shift) & 255]++;
+        if (cnt[(src[0] >> shift) & 255] == QUANT_QK_K)
+            continue;
+        for (j = 0; j < 256; j++) {
+            c = cnt[j];
+            cnt[j] = pos;
+            pos += c;
+        }
+        for (j = 0; j < QUANT_QK_K; j++)
+            dst[cnt[(src[j] >> shift) & 255]++] = src[j];
+        sw = src;
+        src = dst;
+        dst = sw;
+    }
+    for (j = 0; j < QUANT_QK_K; j++)
+        memcpy(&out[j], &src[QUANT_QK_K - 1 - j], sizeof out[j]);
 }
 
 /* Least squares: with the k largest magnitudes nonzero, the best scale is
@@ -123,20 +142,18 @@ quant_mag_cmp(const void *pa, const void *pb)
 static float
 quant_tern_opt(const float *x, int8_t *t)
 {
-    struct quant_mag m[QUANT_QK_K];
+    float mag[QUANT_QK_K], m[QUANT_QK_K];
     double s = 0, best = 0, bestd = 0;
     float d;
     int j;
 
-    for (j = 0; j < QUANT_QK_K; j++) {
-        m[j].a = isfinite(x[j]) ? fabsf(x[j]) : 0.0f;
-        m[j].i = j;
-    }
-    qsort(m, QUANT_QK_K, sizeof m[0], quant_mag_cmp);
-    for (j = 0; j < QUANT_QK_K && m[j].a > 0; j++) {
+    for (j = 0; j < QUANT_QK_K; j++)
+        mag[j] = isfinite(x[j]) ? fabsf(x[j]) : 0.0f;
+    quant_sort_desc(mag, m);
+    for (j = 0; j < QUANT_QK_K && m[j] > 0; j++) {
         double gain;
 
-        s += (double)m[j].a;
+        s += (double)m[j];
         gain = s * s / (j + 1);
         if (gain > best) {
             best = gain;

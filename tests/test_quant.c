@@ -270,6 +270,76 @@ test_tern_opt_bytes(void)
     bytes_eq(got, want, sizeof want, "tq2_0 least squares: outlier block, hand-derived bytes");
 }
 
+/* The least-squares rule written plainly (qsort on magnitudes, in double):
+ * the library's radix-sorted version must give the same bytes on blocks
+ * with ties, zeros, denormals, infinities and NaN. */
+static int
+cmp_desc(const void *pa, const void *pb)
+{
+    float a = *(const float *)pa, b = *(const float *)pb;
+
+    return a < b ? 1 : a > b ? -1 : 0;
+}
+
+static void
+test_tern_opt_reference(void)
+{
+    int blk, bad = 0;
+
+    for (blk = 0; blk < 400; blk++) {
+        float x[256], m[256], d;
+        int8_t t[256];
+        uint8_t got[66], want[66];
+        double sum = 0, best = 0, bestd = 0;
+        int j, h, k;
+
+        for (j = 0; j < 256; j++) {
+            x[j] = (float)gauss() * (blk % 5 == 0 ? 1e-3f : 1.0f);
+            if (blk % 3 == 0)
+                x[j] = roundf(x[j] * 4) / 4; /* many ties */
+            if (blk % 7 == 0 && j % 9 == 0)
+                x[j] = 0.0f;
+        }
+        if (blk == 1)
+            x[3] = 1e-40f; /* denormal */
+        if (blk == 2) {
+            x[5] = INFINITY;
+            x[6] = -INFINITY;
+            x[7] = NAN;
+        }
+        for (j = 0; j < 256; j++)
+            m[j] = isfinite(x[j]) ? fabsf(x[j]) : 0.0f;
+        qsort(m, 256, sizeof m[0], cmp_desc);
+        for (j = 0; j < 256 && m[j] > 0; j++) {
+            sum += (double)m[j];
+            if (sum * sum / (j + 1) > best) {
+                best = sum * sum / (j + 1);
+                bestd = sum / (j + 1);
+            }
+        }
+        d = fp16_to_f32(f32_to_fp16((float)bestd));
+        for (j = 0; j < 256; j++)
+            t[j] = (int8_t)(d > 0 && fabsf(x[j]) > d / 2 ? (x[j] > 0 ? 1 : -1) : 0);
+        for (h = 0; h < 2; h++)
+            for (j = 0; j < 32; j++) {
+                unsigned q = 0;
+
+                for (k = 0; k < 4; k++)
+                    q += (unsigned)((t[128 * h + j + 32 * k] + 1) & 3) << (2 * k);
+                want[32 * h + j] = (uint8_t)q;
+            }
+        {
+            uint16_t hd = f32_to_fp16(d);
+
+            memcpy(want + 64, &hd, 2);
+        }
+        quant_row_tq2_0_opt(x, got, 256);
+        bad += memcmp(got, want, sizeof want) != 0;
+    }
+    ok(bad == 0, "tq2_0 least squares equals the plain qsort rule on 400 blocks with ties, "
+       "zeros, a denormal, inf and NaN (%d differ)", bad);
+}
+
 /* Squared error of dequant(quant(x)) over n values. */
 static double
 sq_err(int type, int opt, const float *x, int64_t n, float *y, void *buf)
@@ -513,6 +583,7 @@ main(void)
     test_tq2_0();
     test_tq1_0();
     test_tern_opt_bytes();
+    test_tern_opt_reference();
     test_roundtrip();
     test_q4_k();
     test_q6_k();
