@@ -9,9 +9,12 @@
  * between. A cost is the least of its last SPEC_TIME_WINDOW times: noise
  * from other programs only ever adds time, and with full windows every
  * size is judged by as many samples. Sizes above the largest measured one
- * are assumed to cost the same as it, and sizes below the smallest in
- * proportion to their size: both guesses favour trying the sizes not yet
- * measured (larger ones when acceptance is high, smaller ones, down to
+ * are assumed to cost it plus the slope of the two largest measured ones,
+ * at least SPEC_FIXED_SLOPE of its cost per token (so a cold start tries a
+ * short proposal first, not the longest: on a small compute-bound target a
+ * 17-token pass costs ~16 single passes), and sizes below the smallest in
+ * proportion to their size: both guesses lean towards trying the sizes not
+ * yet measured (larger ones when acceptance is high, smaller ones, down to
  * plain decoding, when it is low), which are then measured and the guess
  * replaced. (With fixed costs nothing is measured: a draft step costs c0
  * passes and a pass of n tokens 1 + SPEC_FIXED_SLOPE (n - 1), so that the
@@ -122,8 +125,20 @@ spec_gamma_tv(const spec_gamma *g, int n)
         ;
     if (lo >= 1 && hi <= SPEC_DRAFT_LIMIT + 1)
         return g->tv[lo] + (g->tv[hi] - g->tv[lo]) * (double)(n - lo) / (double)(hi - lo);
-    if (lo >= 1)
-        return g->tv[lo];
+    if (lo >= 1) {
+        /* above the largest size measured: its cost plus the slope of the
+         * two largest (at least SPEC_FIXED_SLOPE of its own cost per
+         * token, the cost the fixed model assumes, also when it is the
+         * only one measured) */
+        double slope = SPEC_FIXED_SLOPE * g->tv[lo] / (double)lo;
+        int lo2;
+
+        for (lo2 = lo - 1; lo2 >= 1 && !(g->tv[lo2] > 0.0); lo2--)
+            ;
+        if (lo2 >= 1 && (g->tv[lo] - g->tv[lo2]) / (double)(lo - lo2) > slope)
+            slope = (g->tv[lo] - g->tv[lo2]) / (double)(lo - lo2);
+        return g->tv[lo] + slope * (double)(n - lo);
+    }
     if (hi <= SPEC_DRAFT_LIMIT + 1)
         return g->tv[hi] * (double)n / (double)hi;
     return 0.0;
@@ -146,8 +161,8 @@ best_gamma(const spec_gamma *g, double a, int lo, int hi)
         double e = (1.0 - pow(a, gm + 1)) / (1.0 - a);
         double rate;
 
-        if (!(tv > 0.0))
-            tv = tv1;
+        if (!(tv > 0.0)) /* nothing measured yet: the fixed model's slope */
+            tv = tv1 * (1.0 + SPEC_FIXED_SLOPE * gm);
         rate = e / (gm * td + tv);
         if (rate > best_rate * (1.0 + 1e-9)) {
             best_rate = rate;

@@ -179,10 +179,28 @@ test_gamma(void)
     spec_gamma_time_verify(&g, 3, 2.0);
     ok(spec_gamma_tv(&g, 1) > 0.66 && spec_gamma_tv(&g, 1) < 0.67,
        "gamma: verify cost below the smallest size measured: in proportion");
+    ok(spec_gamma_tv(&g, 5) > 2.33 && spec_gamma_tv(&g, 5) < 2.34,
+       "gamma: one size measured (3 tokens, 2.0): above it, a quarter of its cost per token "
+       "more (%.3f at 5)", spec_gamma_tv(&g, 5));
     spec_gamma_time_verify(&g, 1, 1.0);
     spec_gamma_time_verify(&g, 5, 3.0);
-    ok(spec_gamma_tv(&g, 4) > 2.49 && spec_gamma_tv(&g, 4) < 2.51 && spec_gamma_tv(&g, 9) == 3.0,
-       "gamma: verify cost interpolated between sizes, flat above the largest");
+    ok(spec_gamma_tv(&g, 4) > 2.49 && spec_gamma_tv(&g, 4) < 2.51 && spec_gamma_tv(&g, 9) == 5.0,
+       "gamma: verify cost interpolated between sizes, above the largest with their slope");
+    spec_gamma_time_verify(&g, 5, 1.2);
+    ok(spec_gamma_tv(&g, 9) > 1.43 && spec_gamma_tv(&g, 9) < 1.45,
+       "gamma: a flat measured slope: still a quarter of the cost per token above (%.3f)",
+       spec_gamma_tv(&g, 9));
+
+    /* a cold start (nothing or only plain decoding timed), acceptance
+     * unknown (0.5), no draft cost (lookup): a short proposal first, not
+     * the maximum */
+    spec_gamma_init(&g, 0, 16, 0.0, 0);
+    gm = spec_gamma_choose(&g, 100);
+    ok(gm >= 1 && gm <= 2, "gamma: a cold start tries a short proposal (%d)", gm);
+    spec_gamma_init(&g, 0, 16, 0.0, 0);
+    spec_gamma_time_verify(&g, 1, 1.0);
+    gm = spec_gamma_choose(&g, 100);
+    ok(gm >= 1 && gm <= 2, "gamma: and with only plain decoding timed (%d)", gm);
 }
 
 static void
