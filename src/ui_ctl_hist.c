@@ -66,6 +66,26 @@ ui_ctl_show_convo(ui_ctl *c)
     ui_set_system(c->u, convo_system(c->c));
 }
 
+/* The screen's rows for n conversation summaries (the sidebar's and the
+ * browser's); *when gets their dates, which the rows point into. The
+ * caller frees both. */
+static ui_conv *
+conv_rows(const store_conv *v, size_t n, int with_time, char (**when)[32])
+{
+    ui_conv *l = xcalloc(n ? n : 1, sizeof *l);
+
+    *when = xcalloc(n ? n : 1, sizeof **when);
+    for (size_t i = 0; i < n; i++) {
+        ui_ctl_when(v[i].updated_ms, with_time, (*when)[i], sizeof (*when)[i]);
+        l[i].id = v[i].id;
+        l[i].title = v[i].title;
+        l[i].when = (*when)[i];
+        l[i].model = v[i].target_model;
+        l[i].n_msgs = (long)v[i].n_messages;
+    }
+    return l;
+}
+
 void
 ui_ctl_refresh_list(ui_ctl *c)
 {
@@ -85,16 +105,7 @@ ui_ctl_refresh_list(ui_ctl *c)
         return;
     }
     c->in_store = 0;
-    l = xcalloc(n ? n : 1, sizeof *l);
-    when = xcalloc(n ? n : 1, sizeof *when);
-    for (size_t i = 0; i < n; i++) {
-        ui_ctl_when(v[i].updated_ms, 0, when[i], sizeof when[i]);
-        l[i].id = v[i].id;
-        l[i].title = v[i].title;
-        l[i].when = when[i];
-        l[i].model = v[i].target_model;
-        l[i].n_msgs = (long)v[i].n_messages;
-    }
+    l = conv_rows(v, n, 0, &when);
     ui_set_conversations(c->u, l, n, convo_id(c->c));
     free(l);
     free(when);
@@ -201,16 +212,7 @@ ui_ctl_browse(ui_ctl *c, const ui_request *r, char *err, size_t errsz)
         snprintf(err, errsz, "%s", store_errmsg(c->st));
         return -1;
     }
-    l = xcalloc(n ? n : 1, sizeof *l);
-    when = xcalloc(n ? n : 1, sizeof *when);
-    for (size_t i = 0; i < n; i++) {
-        ui_ctl_when(v[i].updated_ms, 1, when[i], sizeof when[i]);
-        l[i].id = v[i].id;
-        l[i].title = v[i].title;
-        l[i].when = when[i];
-        l[i].model = v[i].target_model;
-        l[i].n_msgs = (long)v[i].n_messages;
-    }
+    l = conv_rows(v, n, 1, &when);
     ui_show_browser(c->u, l, n, r->value, n == UI_CTL_PAGE);
     free(l);
     free(when);
