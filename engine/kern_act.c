@@ -63,10 +63,12 @@ kact_q8_0_avx2(const float *x, int64_t n, void *dst)
 {
     int8_t *qs = dst;
     float *dd = (float *)(void *)((char *)dst + n);
+    int32_t *bsum = (int32_t *)(void *)((char *)dst + n + n / 8);
     __m256 sign = _mm256_set1_ps(-0.0f);
     int64_t i;
 
     for (i = 0; i < n / QUANT_QK; i++, x += QUANT_QK) {
+        __m256i q[4], b;
         __m256 v[4], m;
         float amax, d, id;
         int k;
@@ -80,11 +82,14 @@ kact_q8_0_avx2(const float *x, int64_t n, void *dst)
         d = amax / 127;
         id = d != 0.0f ? 1.0f / d : 0.0f;
         dd[i] = _cvtsh_ss(_cvtss_sh(d, 0));
-        _mm256_store_si256((__m256i *)(void *)(qs + i * QUANT_QK),
-                           kact_pack(kact_round(_mm256_mul_ps(v[0], _mm256_set1_ps(id))),
-                                     kact_round(_mm256_mul_ps(v[1], _mm256_set1_ps(id))),
-                                     kact_round(_mm256_mul_ps(v[2], _mm256_set1_ps(id))),
-                                     kact_round(_mm256_mul_ps(v[3], _mm256_set1_ps(id)))));
+        #pragma GCC unroll 8
+        for (k = 0; k < 4; k++)
+            q[k] = kact_round(_mm256_mul_ps(v[k], _mm256_set1_ps(id)));
+        b = kact_pack(q[0], q[1], q[2], q[3]);
+        _mm256_store_si256((__m256i *)(void *)(qs + i * QUANT_QK), b);
+        /* the sum of the stored bytes: pairs, then quads, then the tree */
+        b = _mm256_maddubs_epi16(_mm256_set1_epi8(1), b);
+        bsum[i] = kact_hsum_i32(_mm256_madd_epi16(b, _mm256_set1_epi16(1)));
     }
 }
 
@@ -157,7 +162,7 @@ kern_quant_act(int act_type, const float *x, int64_t n, void *dst)
 
         if (act_type == QT_Q8_0) {
             kact_q8_0_avx2(x, n, dst);
-            used = (size_t)n + (size_t)(n / QUANT_QK) * sizeof(float);
+            used = (size_t)n + (size_t)(n / QUANT_QK) * (sizeof(float) + sizeof(int32_t));
         } else {
             kact_q8_k_avx2(x, n, dst);
             used = (size_t)n + (size_t)(n / 32) + (size_t)(n / 16) * sizeof(int16_t);

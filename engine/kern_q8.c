@@ -1,8 +1,9 @@
 /* kern_q8.c: row products of the 32-element block types Q8_0 and Q4_0
  * against Q8_0 activations: scalar references, AVX2 (one block per
- * vector: |w| times sign-adjusted activations with maddubs) and AVX-512
- * VNNI (two blocks per vector, vpdpbusd). Per block the integer dot
- * product is exact; it is scaled by d_w * d_x and summed in float. */
+ * vector: |w| times sign-adjusted activations with maddubs) and Q4_0's
+ * AVX-512 VNNI (two blocks per vector, vpdpbusd; Q8_0's, sixteen rows to
+ * a vector, is in kern_q8_vnni.c). Per block the integer dot product is
+ * exact; it is scaled by d_w * d_x and summed in float. */
 #include "config.h"
 
 #include <string.h>
@@ -157,18 +158,6 @@ kq8_finish_avx512(__m512i w, float d0, float d1, kq8_avx512 *u)
 }
 
 KERN_AVX512 static inline void
-kq8_0_unpack_avx512(const char *row, int64_t s, int64_t cols, kq8_avx512 *u)
-{
-    const char *blk = row + (size_t)(2 * s) * sizeof(quant_block_q8_0);
-    int full = 2 * s + 1 < cols / QUANT_QK;
-    __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)(blk + 2));
-    __m256i hi = _mm256_maskz_loadu_epi8(full ? 0xffffffffu : 0, blk + 36);
-
-    kq8_finish_avx512(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1), kern_half(blk),
-                      full ? kern_half(blk + 34) : 0.0f, u);
-}
-
-KERN_AVX512 static inline void
 kq4_0_unpack_avx512(const char *row, int64_t s, int64_t cols, kq8_avx512 *u)
 {
     const char *blk = row + (size_t)(2 * s) * sizeof(quant_block_q4_0);
@@ -201,9 +190,6 @@ kq8_step_avx512(const kq8_avx512 *u, const char *xrow, int64_t cols, int64_t s, 
     *acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_mul_ps(u->d, dx), *acc);
 }
 
-KERN_TILES(kern_rows_q8_0_avx512, kq8_0_tiles_avx512, KERN_AVX512, kq8_avx512, __m512,
-            KERN_ZERO512, kern_hsum512, KQ8_NSTEP_AVX512, kq8_0_unpack_avx512, kq8_step_avx512,
-            64, 4, 4)
 KERN_TILES(kern_rows_q4_0_avx512, kq4_0_tiles_avx512, KERN_AVX512, kq8_avx512, __m512,
             KERN_ZERO512, kern_hsum512, KQ8_NSTEP_AVX512, kq4_0_unpack_avx512, kq8_step_avx512,
             64, 4, 4)

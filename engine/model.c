@@ -28,7 +28,7 @@ struct model_ctx {
     float *kv;         /* per layer: K [n_ctx][kvd] then V [n_ctx][kvd] */
     pool *pool;        /* worker threads (NULL: caller only) */
     int n_threads;     /* threads asked for */
-    float *scores;     /* attention scores: [threads][n_ctx] */
+    float *scores;     /* attention scores: [threads][heads per kv head][n_ctx] */
     int cap;           /* batch rows the buffers below hold */
     float *x;          /* [cap][n_embd] residual stream */
     float *h;          /* [cap][n_embd] normed input of a sub-layer */
@@ -128,7 +128,7 @@ model_ctx_new(model *m, int n_ctx, char *err, size_t errsz)
     c->n_ctx = n_ctx;
     c->kvd = (int64_t)in->n_head_kv * in->head_dim;
     c->kv = malloc(total);
-    c->scores = malloc((size_t)n_ctx * sizeof(float));
+    c->scores = malloc((size_t)n_ctx * (size_t)(in->n_head / in->n_head_kv) * sizeof(float));
     if (c->kv == NULL || c->scores == NULL) {
         snprintf(err, errsz, "cannot allocate a KV cache of %.1f MiB for %d positions",
                  (double)total / (1024.0 * 1024.0), n_ctx);
@@ -188,7 +188,8 @@ model_ctx_set_threads(model_ctx *c, int n_threads)
     c->n_threads = n_threads;
     have = pool_n_threads(c->pool);
     free(c->scores);
-    c->scores = xmalloc((size_t)have * (size_t)c->n_ctx * sizeof(float));
+    c->scores = xmalloc((size_t)have * (size_t)c->n_ctx *
+                        (size_t)(c->m->info.n_head / c->m->info.n_head_kv) * sizeof(float));
 }
 
 /* ---- elementwise pieces ---- */
@@ -245,7 +246,7 @@ model_linear(model_ctx *c, const model_layer *l, int which, const float *x, int 
 /* ---- attention ---- */
 
 /* One layer's attention over a batch, shared by the threads: an item is one
- * (token, head) pair. */
+ * (token, key/value head) pair, with the query heads that share it. */
 struct model_attn {
     model_ctx *c;       /* context (scores buffers) */
     const float *q;     /* [n][n_head * hd] roped queries */
@@ -253,7 +254,7 @@ struct model_attn {
     const float *v;     /* layer's V cache */
     float *out;         /* [n][n_head * hd] */
     int pos0;           /* position of batch row 0 */
-    model_attn_fn fn;   /* one head's attention (scalar or SIMD, model_attn.c) */
+    model_attn_fn fn;   /* a key/value head's attention (scalar or SIMD, model_attn.c) */
 };
 
 static void
@@ -263,15 +264,15 @@ model_attn_part(void *arg, int64_t begin, int64_t end, int thread)
     const model_info *in = &a->c->m->info;
     int hd = in->head_dim, nh = in->n_head, grp = in->n_head / in->n_head_kv;
     int64_t kvd = a->c->kvd;
-    float *s = a->c->scores + (size_t)thread * (size_t)a->c->n_ctx;
+    float *s = a->c->scores + (size_t)thread * (size_t)grp * (size_t)a->c->n_ctx;
     float scale = 1.0f / sqrtf((float)hd);
     int64_t item;
 
     for (item = begin; item < end; item++) {
-        int i = (int)(item / nh), h = (int)(item % nh);
-        int64_t koff = (int64_t)(h / grp) * hd;
+        int i = (int)(item / in->n_head_kv), g = (int)(item % in->n_head_kv), h = g * grp;
+        int64_t koff = (int64_t)g * hd;
 
-        a->fn(a->q + (size_t)i * nh * hd + (size_t)h * hd, a->k + koff, a->v + koff, kvd,
+        a->fn(a->q + (size_t)i * nh * hd + (size_t)h * hd, grp, a->k + koff, a->v + koff, kvd,
               a->pos0 + i + 1, hd, scale, s, a->out + (size_t)i * nh * hd + (size_t)h * hd);
     }
 }
@@ -313,7 +314,7 @@ model_attn_block(model_ctx *c, int il, int n)
     a.out = c->att;
     a.pos0 = c->pos;
     a.fn = model_attn_pick();
-    pool_run(c->pool, model_attn_part, &a, (int64_t)n * in->n_head);
+    pool_run(c->pool, model_attn_part, &a, (int64_t)n * in->n_head_kv);
 
     if (l->attn_sub_norm != NULL) /* bitnet: the norm is over n_embd == qd */
         for (i = 0; i < n; i++)

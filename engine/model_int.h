@@ -62,14 +62,17 @@ struct model {
 /* Names of the linear maps in tensor names ("attn_q"...). */
 extern const char *const model_lin_names[MODEL_LIN_COUNT];
 
-/* model_attn.c: attention of one query head q (hd floats) over npos cached
+/* model_attn.c: attention of nq query heads that share a key/value head
+ * (q: nq heads of hd floats, one after the other) over npos cached
  * positions (key and value rows kvd floats apart, starting at k and v):
- * s gets npos softmax weights (scratch), out the hd-float result. */
-typedef void (*model_attn_fn)(const float *q, const float *k, const float *v, int64_t kvd,
-                              int npos, int hd, float scale, float *s, float *out);
+ * s gets each head's npos softmax weights (scratch, nq * npos floats), out
+ * the nq * hd-float results. Each head's result is the same, bit for bit,
+ * whether it is computed alone or with others. */
+typedef void (*model_attn_fn)(const float *q, int nq, const float *k, const float *v,
+                              int64_t kvd, int npos, int hd, float scale, float *s, float *out);
 /* The scalar reference. */
-void model_attn_head_ref(const float *q, const float *k, const float *v, int64_t kvd, int npos,
-                         int hd, float scale, float *s, float *out);
+void model_attn_head_ref(const float *q, int nq, const float *k, const float *v, int64_t kvd,
+                         int npos, int hd, float scale, float *s, float *out);
 /* The variant for the kernels' instruction-set family in use (kern_isa()). */
 model_attn_fn model_attn_pick(void);
 

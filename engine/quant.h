@@ -96,9 +96,10 @@ void quant_q4_k_scale_min(const uint8_t scales[12], int j, uint8_t *sc, uint8_t 
  * laid out planar so that the quants of consecutive blocks are contiguous
  * (the row starts 64-byte aligned, and so do the quants):
  *   QT_Q8_0 (for Q8_0, Q4_0 weights), n % 32 == 0:
- *       int8 qs[n]; float d[n/32]
+ *       int8 qs[n]; float d[n/32]; int32 bsum[n/32]
  *     per 32-block: d = fp16(amax/127) (a half value kept as a float),
  *     q = roundf(x * 127/amax) (half away from zero), |q| <= 127;
+ *     bsum = the sum of the 32 quants;
  *   QT_Q8_K (for Q4_K, Q6_K, TQ1_0, TQ2_0), n % 256 == 0:
  *       int8 qs[n]; float d[n/256]; int32 sum[n/256]; int16 bsums[n/16]
  *     per 256-block as ggml's Q8_K: m = the value of largest magnitude,
@@ -122,6 +123,13 @@ static inline const float *
 quant_act_d(const void *row, int64_t n)
 {
     return (const float *)(const void *)((const char *)row + n);
+}
+
+/* QT_Q8_0 only: the sums of each block's 32 quants. */
+static inline const int32_t *
+quant_act_bsum32(const void *row, int64_t n)
+{
+    return (const int32_t *)(const void *)((const char *)row + n + n / 8);
 }
 
 /* QT_Q8_K only. */

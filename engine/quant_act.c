@@ -18,7 +18,7 @@ quant_act_row_bytes(int act_type, int64_t n)
 
     if (act_type == QT_Q8_0) {
         assert(n % QUANT_QK == 0);
-        b = (size_t)n + (size_t)(n / QUANT_QK) * sizeof(float);
+        b = (size_t)n + (size_t)(n / QUANT_QK) * (sizeof(float) + sizeof(int32_t));
     } else {
         assert(act_type == QT_Q8_K && n % QUANT_QK_K == 0);
         b = (size_t)n + (size_t)(n / QUANT_QK_K) * (sizeof(float) + sizeof(int32_t)) +
@@ -56,11 +56,13 @@ quant_act_q8_0(const float *x, int64_t n, void *dst)
 {
     int8_t *qs = dst;
     float *dd = (float *)(void *)((char *)dst + n);
+    int32_t *bsum = (int32_t *)(void *)((char *)dst + n + n / 8);
     int64_t i;
     int j;
 
     for (i = 0; i < n / QUANT_QK; i++, x += QUANT_QK, qs += QUANT_QK) {
         float amax = 0.0f, d, id;
+        int32_t s = 0;
 
         for (j = 0; j < QUANT_QK; j++) {
             float a = fabsf(x[j]);
@@ -70,8 +72,11 @@ quant_act_q8_0(const float *x, int64_t n, void *dst)
         d = amax / 127;
         id = d != 0.0f ? 1.0f / d : 0.0f;
         dd[i] = fp16_to_f32(f32_to_fp16(d));
-        for (j = 0; j < QUANT_QK; j++)
+        for (j = 0; j < QUANT_QK; j++) {
             qs[j] = (int8_t)quant_act_round(x[j] * id);
+            s += qs[j];
+        }
+        bsum[i] = s;
     }
 }
 
@@ -129,7 +134,7 @@ quant_act_row(int act_type, const float *x, int64_t n, void *dst)
 
     if (act_type == QT_Q8_0) {
         quant_act_q8_0(x, n, dst);
-        used = (size_t)n + (size_t)(n / QUANT_QK) * sizeof(float);
+        used = (size_t)n + (size_t)(n / QUANT_QK) * (sizeof(float) + sizeof(int32_t));
     } else {
         quant_act_q8_k(x, n, dst);
         used = (size_t)n + (size_t)(n / 32) + (size_t)(n / 16) * sizeof(int16_t);

@@ -53,6 +53,53 @@ attn_exact(const float *q, const float *k, const float *v, int64_t kvd, int npos
     free(s);
 }
 
+/* Heads that share a key/value head, computed together (1..9 heads, more
+ * than the group the SIMD code takes at once): each head's result and
+ * weights have the same bits as when it is computed alone. */
+static void
+test_groups(model_attn_fn fn)
+{
+    static const int nqs[] = { 2, 4, 9 };
+    static const int nposes[] = { 1, 7, 16, 17, 33, 300 };
+    int hd = 64;
+    int64_t kvd = 3 * hd;
+    size_t a, b;
+
+    for (a = 0; a < sizeof nqs / sizeof nqs[0]; a++) {
+        for (b = 0; b < sizeof nposes / sizeof nposes[0]; b++) {
+            int nq = nqs[a], npos = nposes[b], g, good = 1;
+            float *q = xmalloc((size_t)(nq * hd) * sizeof *q);
+            float *k = xmalloc((size_t)(npos * kvd) * sizeof *k);
+            float *v = xmalloc((size_t)(npos * kvd) * sizeof *v);
+            float *s = xmalloc((size_t)(nq * npos) * sizeof *s), *s1 = xmalloc((size_t)npos * sizeof *s1);
+            float *o = xmalloc((size_t)(nq * hd) * sizeof *o), *o1 = xmalloc((size_t)hd * sizeof *o1);
+            int64_t i;
+
+            for (i = 0; i < nq * hd; i++)
+                q[i] = 3.0f * uniform();
+            for (i = 0; i < npos * kvd; i++) {
+                k[i] = uniform();
+                v[i] = uniform();
+            }
+            fn(q, nq, k, v, kvd, npos, hd, 0.125f, s, o);
+            for (g = 0; g < nq; g++) {
+                fn(q + g * hd, 1, k, v, kvd, npos, hd, 0.125f, s1, o1);
+                good &= memcmp(o1, o + g * hd, (size_t)hd * sizeof *o1) == 0;
+                good &= memcmp(s1, s + (size_t)g * npos, (size_t)npos * sizeof *s1) == 0;
+            }
+            ok(good, "%s: %d heads of a group, %d positions: each as alone, bit for bit",
+               fn == model_attn_head_ref ? "scalar" : "simd", nq, npos);
+            free(q);
+            free(k);
+            free(v);
+            free(s);
+            free(s1);
+            free(o);
+            free(o1);
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -83,8 +130,8 @@ main(void)
                 k[i] = uniform();
                 v[i] = uniform();
             }
-            model_attn_head_ref(q, k, v, kvd, npos, hd, scale, s1, o1);
-            fast(q, k, v, kvd, npos, hd, scale, s2, o2);
+            model_attn_head_ref(q, 1, k, v, kvd, npos, hd, scale, s1, o1);
+            fast(q, 1, k, v, kvd, npos, hd, scale, s2, o2);
             attn_exact(q, k, v, kvd, npos, hd, scale, ex);
             for (d = 0; d < hd; d++) {
                 double e1 = fabs((double)o1[d] - ex[d]), e2 = fabs((double)o2[d] - ex[d]);
@@ -95,7 +142,7 @@ main(void)
             ok(worst_fast <= 2e-6 && worst_ref <= 2e-6,
                "hd %d, %d positions: simd %.2g, scalar %.2g from exact", hd, npos, worst_fast,
                worst_ref);
-            fast(q, k, v, kvd, npos, hd, scale, s2, o3);
+            fast(q, 1, k, v, kvd, npos, hd, scale, s2, o3);
             ok(memcmp(o2, o3, (size_t)hd * sizeof *o2) == 0, "hd %d, %d positions: same bits again",
                hd, npos);
             if (npos > 1) {
@@ -104,7 +151,7 @@ main(void)
                 float *s3 = xmalloc((size_t)npos * sizeof *s3);
                 double ratio_full, ratio_cut;
 
-                fast(q, k, v, kvd, npos - 1, hd, scale, s3, o3);
+                fast(q, 1, k, v, kvd, npos - 1, hd, scale, s3, o3);
                 ratio_full = (double)s2[0] / (double)s2[npos > 2 ? 1 : 0];
                 ratio_cut = (double)s3[0] / (double)s3[npos > 2 ? 1 : 0];
                 ok(fabs(ratio_full - ratio_cut) <= 1e-6 * fabs(ratio_full),
@@ -122,7 +169,9 @@ main(void)
             free(ex);
         }
     }
+    test_groups(fast);
     kern_set_isa(KERN_ISA_SCALAR);
     ok(model_attn_pick() == model_attn_head_ref, "scalar kernels: the scalar attention");
+    test_groups(model_attn_head_ref);
     return done_testing();
 }

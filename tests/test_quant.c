@@ -515,7 +515,8 @@ test_act(void)
         x[k] = (float)(k % 32) - 15.5f; /* -15.5 .. 15.5: ties */
     x[7] = 127.0f;
     x[32 + 9] = -127.0f;
-    ok(quant_act_row_bytes(QT_Q8_0, 64) == 128, "q8_0 activation row of 64: 64 + 8 bytes -> 128");
+    ok(quant_act_row_bytes(QT_Q8_0, 64) == 128,
+       "q8_0 activation row of 64: 64 + 8 + 8 bytes -> 128");
     if (posix_memalign((void **)&row, 64, 1024) != 0)
         abort();
     memset(row, 0xee, 1024);
@@ -529,11 +530,21 @@ test_act(void)
 
         good &= q[k] == want;
     }
-    for (k = 72; k < 128; k++)
+    for (k = 80; k < 128; k++)
         good &= row[k] == 0;
     ok(good && q[0] == -16 && q[31] == 16 && q[16] == 1 && q[15] == -1,
        "q8_0 activations: d = 1, q = roundf(x) away from zero (-15.5 -> -16, 0.5 -> 1), "
        "padding zeroed");
+    {
+        int32_t s0 = 0, s1 = 0;
+
+        for (k = 0; k < 32; k++) {
+            s0 += q[k];
+            s1 += q[32 + k];
+        }
+        ok(quant_act_bsum32(row, 64)[0] == s0 && quant_act_bsum32(row, 64)[1] == s1 && s0 != s1,
+           "q8_0 activations: each block's quant sum (%d, %d)", s0, s1);
+    }
 
     /* Q8_K: the first value of largest magnitude is -127: iscale = 1,
      * q = rint(x) (ties to even), d = 1; in the second block it is +127:
