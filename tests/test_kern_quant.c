@@ -161,11 +161,14 @@ quant_x(int act, const float *x, int n, int cols, size_t *xs, double *xd)
 static void
 test_type(int type, int unit)
 {
-    /* rows, cols, n: rows not a multiple of the tiles (4, 2) or of the
-     * thread count, odd and even block counts, n = 1..9 */
+    /* rows, cols, n: rows not a multiple of the tiles (4, 2, 16) or of the
+     * thread count, odd and even block counts, n = 1..15 (batch
+     * chunks of 8 and every remainder) */
     static const int shapes32[][3] = { { 1, 32, 1 }, { 7, 96, 3 }, { 13, 160, 9 }, { 37, 544, 2 },
                                        { 5, 64, 5 }, { 9, 1056, 7 }, { 4, 2048, 1 },
-                                       { 11, 352, 4 }, { 6, 224, 6 }, { 3, 32, 8 } };
+                                       { 11, 352, 4 }, { 6, 224, 6 }, { 3, 32, 8 },
+                                       { 19, 96, 15 }, { 33, 64, 13 }, { 17, 160, 12 },
+                                       { 5, 32, 10 }, { 21, 64, 11 }, { 2, 96, 14 } };
     static const int shapes256[][3] = { { 1, 256, 1 }, { 7, 768, 3 }, { 13, 256, 9 },
                                         { 37, 1280, 2 }, { 5, 512, 6 }, { 3, 2048, 1 },
                                         { 9, 768, 8 }, { 11, 512, 4 }, { 6, 256, 5 },
