@@ -87,7 +87,8 @@ kern_isa_supported(int isa)
         __builtin_cpu_init();
         return kern_isa_supported(KERN_ISA_AVX2) && __builtin_cpu_supports("avx512f") &&
                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-               __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi");
+               __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi") &&
+               __builtin_cpu_supports("gfni");
 #endif
     default:
         return 0;

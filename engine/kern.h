@@ -24,7 +24,7 @@
 enum kern_isa {
     KERN_ISA_SCALAR = 0, /* portable C, the reference */
     KERN_ISA_AVX2 = 1,   /* x86-64 AVX2 + FMA + F16C */
-    KERN_ISA_AVX512 = 2, /* AVX2's + AVX-512 F, BW, VL, VNNI, VBMI (Ice Lake, Zen 4 and later) */
+    KERN_ISA_AVX512 = 2, /* AVX2's + AVX-512 F, BW, VL, VNNI, VBMI, GFNI (Ice Lake, Zen 4 and later) */
     KERN_ISA_COUNT = 3
 };
 

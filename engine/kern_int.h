@@ -17,7 +17,7 @@
 
 #define KERN_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define KERN_AVX512                                                                    \
-    __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi")))
+    __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni,avx512vbmi,gfni")))
 
 /* Row getters of the float types (kern_to_float_fn). */
 void kern_f32_to_float(const void *src, float *dst, int64_t n);

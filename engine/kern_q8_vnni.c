@@ -77,31 +77,6 @@ kq8v_fma(__m512i dot, __m512 dw, const float *dx, __m512 acc)
 
 /* ---- generation ---- */
 
-/* Sums of the 8 lanes of each block in 16 vectors p[i] (lanes 0-7 block 0,
- * 8-15 block 1, of row i): *d0 and *d1 hold the 16 rows' sums of block 0
- * and block 1, row i in lane i. */
-KERN_AVX512 static inline void
-kq8v_tree(const __m512i *p, __m512i *d0, __m512i *d1)
-{
-    __m512i q[8], r[4], u[2];
-    int k;
-
-    /* per 128-bit lane: pairs of rows, pairs of dwords */
-    _Pragma("GCC unroll 8") for (k = 0; k < 8; k++)
-        q[k] = _mm512_add_epi32(_mm512_unpacklo_epi32(p[2 * k], p[2 * k + 1]),
-                                _mm512_unpackhi_epi32(p[2 * k], p[2 * k + 1]));
-    /* per 128-bit lane: rows 4k..4k+3, the lane's 4 dwords summed */
-    _Pragma("GCC unroll 4") for (k = 0; k < 4; k++)
-        r[k] = _mm512_add_epi32(_mm512_unpacklo_epi64(q[2 * k], q[2 * k + 1]),
-                                _mm512_unpackhi_epi64(q[2 * k], q[2 * k + 1]));
-    /* lanes 0+1 (block 0) and 2+3 (block 1) */
-    _Pragma("GCC unroll 2") for (k = 0; k < 2; k++)
-        u[k] = _mm512_add_epi32(_mm512_shuffle_i32x4(r[2 * k], r[2 * k + 1], 0x88),
-                                _mm512_shuffle_i32x4(r[2 * k], r[2 * k + 1], 0xdd));
-    *d0 = _mm512_shuffle_i32x4(u[0], u[1], 0x88);
-    *d1 = _mm512_shuffle_i32x4(u[0], u[1], 0xdd);
-}
-
 /* Rows r + i (i < 16, nv of them valid) times one token: y[r + i]. The
  * weights ahead are prefetched. */
 KERN_AVX512 static void
@@ -138,7 +113,7 @@ kq8v_gen(const char *w, size_t rb, int64_t r, int nv, const char *xt, int64_t co
             __builtin_prefetch(blk + ahead + 2 * KQ8V_BS - 1, 0, 3);
             p[i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(wv, flip), a);
         }
-        kq8v_tree(p, &d0, &d1);
+        kern_tree16(p, &d0, &d1);
         acc = kq8v_fma(_mm512_add_epi32(d0, _mm512_set1_epi32(-128 * bs[2 * s])),
                        _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)sc[0])),
                        dx + 2 * s, acc);

@@ -1,5 +1,5 @@
 /* kern_simd.h: small x86 helpers shared by the SIMD kernel files
- * (horizontal sums, half loads). Internal to engine/kern*.c; each helper
+ * (horizontal sums, half loads, the 16-row lane-sum tree). Internal to engine/kern*.c; each helper
  * carries the target attribute of the family that uses it. */
 #ifndef TERNCHAT_KERN_SIMD_H
 #define TERNCHAT_KERN_SIMD_H
@@ -42,6 +42,31 @@ kern_hsum512(__m512 v)
     __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
 
     return kern_hsum256(_mm256_add_ps(lo, hi));
+}
+
+/* Lane sums of 16 int32 vectors p[i] (one per row i): *d0 gets each
+ * vector's sum of lanes 0-7 and *d1 of lanes 8-15, row i in lane i (adds
+ * of pairs of rows and lanes, then of 128-bit lanes: 44 operations). */
+KERN_AVX512 static inline void
+kern_tree16(const __m512i *p, __m512i *d0, __m512i *d1)
+{
+    __m512i q[8], r[4], u[2];
+    int k;
+
+    /* per 128-bit lane: pairs of rows, pairs of dwords */
+    _Pragma("GCC unroll 8") for (k = 0; k < 8; k++)
+        q[k] = _mm512_add_epi32(_mm512_unpacklo_epi32(p[2 * k], p[2 * k + 1]),
+                                _mm512_unpackhi_epi32(p[2 * k], p[2 * k + 1]));
+    /* per 128-bit lane: rows 4k..4k+3, the lane's 4 dwords summed */
+    _Pragma("GCC unroll 4") for (k = 0; k < 4; k++)
+        r[k] = _mm512_add_epi32(_mm512_unpacklo_epi64(q[2 * k], q[2 * k + 1]),
+                                _mm512_unpackhi_epi64(q[2 * k], q[2 * k + 1]));
+    /* lanes 0+1 (block 0) and 2+3 (block 1) */
+    _Pragma("GCC unroll 2") for (k = 0; k < 2; k++)
+        u[k] = _mm512_add_epi32(_mm512_shuffle_i32x4(r[2 * k], r[2 * k + 1], 0x88),
+                                _mm512_shuffle_i32x4(r[2 * k], r[2 * k + 1], 0xdd));
+    *d0 = _mm512_shuffle_i32x4(u[0], u[1], 0x88);
+    *d1 = _mm512_shuffle_i32x4(u[0], u[1], 0xdd);
 }
 
 #define KERN_ZERO256 _mm256_setzero_ps()

@@ -4,7 +4,8 @@
  * its base-3 digits, the activations gathered to match); per 256-block
  *     sum (c - 1) x = sum c x - sum x
  * with sum x read from the activation row, times d_w * d_x, summed in
- * float. Scalar references, AVX2 (maddubs) and AVX-512 VNNI (vpdpbusd). */
+ * float. Scalar references, AVX2 (maddubs) and AVX-512 VNNI (vpdpbusd;
+ * TQ2_0's is in kern_tq_vnni.c). */
 #include "config.h"
 
 #include <string.h>
@@ -251,51 +252,8 @@ KERN_TILES(kern_rows_tq1_0_avx2, ktq1_tiles_avx2, KERN_AVX2, ktq1_avx2, __m256, 
             kern_hsum256, KTQ_NSTEP, ktq1_unpack_avx2, ktq1_step_avx2,
             256, 4, 2)
 
-/* ---- AVX-512 VNNI: the codes of a block in 4 registers ---- */
+/* ---- AVX-512 VNNI (TQ2_0's, sixteen rows to a vector, is in kern_tq_vnni.c) ---- */
 
-typedef struct ktq_avx512 {
-    __m512i c[4];  /* codes of elements 64k .. 64k+63 */
-    __m512 d;      /* d_w in every lane */
-} ktq_avx512;
-
-KERN_AVX512 static inline void
-ktq2_unpack_avx512(const char *row, int64_t s, int64_t cols, ktq_avx512 *u)
-{
-    const char *blk = row + (size_t)s * sizeof(quant_block_tq2_0);
-    __m512i v = _mm512_loadu_si512((const void *)blk), m3 = _mm512_set1_epi8(3);
-    /* bit pair l of byte 32h + m is element 128h + 32l + m */
-    __m512i c0 = _mm512_and_si512(v, m3);
-    __m512i c1 = _mm512_and_si512(_mm512_srli_epi16(v, 2), m3);
-    __m512i c2 = _mm512_and_si512(_mm512_srli_epi16(v, 4), m3);
-    __m512i c3 = _mm512_and_si512(_mm512_srli_epi16(v, 6), m3);
-
-    (void)cols;
-    u->c[0] = _mm512_shuffle_i64x2(c0, c1, 0x44);
-    u->c[1] = _mm512_shuffle_i64x2(c2, c3, 0x44);
-    u->c[2] = _mm512_shuffle_i64x2(c0, c1, 0xee);
-    u->c[3] = _mm512_shuffle_i64x2(c2, c3, 0xee);
-    u->d = _mm512_set1_ps(kern_half(blk + 64));
-}
-
-/* acc += (sum c x - sum x) * d_w * d_x, the sums in 16 int32 lanes. */
-KERN_AVX512 static inline void
-ktq_step_avx512(const ktq_avx512 *u, const char *xrow, int64_t cols, int64_t s, __m512 *acc)
-{
-    const char *q = xrow + s * QUANT_QK_K;
-    __m512i i = _mm512_zextsi128_si512(_mm_cvtsi32_si128(-quant_act_sum(xrow, cols)[s]));
-    __m512 sc;
-
-    i = _mm512_dpbusd_epi32(i, u->c[0], _mm512_loadu_si512((const void *)q));
-    i = _mm512_dpbusd_epi32(i, u->c[1], _mm512_loadu_si512((const void *)(q + 64)));
-    i = _mm512_dpbusd_epi32(i, u->c[2], _mm512_loadu_si512((const void *)(q + 128)));
-    i = _mm512_dpbusd_epi32(i, u->c[3], _mm512_loadu_si512((const void *)(q + 192)));
-    sc = _mm512_mul_ps(u->d, _mm512_set1_ps(quant_act_d(xrow, cols)[s]));
-    *acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), sc, *acc);
-}
-
-KERN_TILES(kern_rows_tq2_0_avx512, ktq2_tiles_avx512, KERN_AVX512, ktq_avx512, __m512,
-            KERN_ZERO512, kern_hsum512, KTQ_NSTEP, ktq2_unpack_avx512, ktq_step_avx512,
-            256, 4, 4)
 /* TQ1_0 in digit order (see ktq1_avx2): digit k of the 52 bytes of qs
  * and qh in one register, against x[32k ..] (32), x[160 + 16k ..] (16)
  * and x[240 + 4k ..] (4). */

@@ -28,7 +28,7 @@ double bench_bandwidth(size_t bytes, int n_threads, int reps);
 /* The CPU's model name ("?" if unknown). */
 void bench_cpu_name(char *buf, size_t sz);
 /* The CPU flags that matter to the kernels, space-separated (avx2 fma f16c
- * avx512f avx512bw avx512vl avx512vnni avx512vbmi), or "none". */
+ * avx512f avx512bw avx512vl avx512vnni avx512vbmi gfni), or "none". */
 void bench_cpu_flags(char *buf, size_t sz);
 /* Peak resident memory of the process in bytes. */
 size_t bench_peak_rss(void);

@@ -163,8 +163,8 @@ bench_cpu_flags(char *buf, size_t sz)
 #if defined(__x86_64__) || defined(__i386__)
     {
         static const char *const names[] = { "avx2", "fma", "f16c", "avx512f", "avx512bw",
-                                             "avx512vl", "avx512vnni", "avx512vbmi" };
-        int have[8], i;
+                                             "avx512vl", "avx512vnni", "avx512vbmi", "gfni" };
+        int have[9], i;
 
         __builtin_cpu_init();
         have[0] = __builtin_cpu_supports("avx2");
@@ -175,7 +175,8 @@ bench_cpu_flags(char *buf, size_t sz)
         have[5] = __builtin_cpu_supports("avx512vl");
         have[6] = __builtin_cpu_supports("avx512vnni");
         have[7] = __builtin_cpu_supports("avx512vbmi");
-        for (i = 0; i < 8 && len < sz; i++)
+        have[8] = __builtin_cpu_supports("gfni");
+        for (i = 0; i < 9 && len < sz; i++)
             if (have[i])
                 len += (size_t)snprintf(buf + len, sz - len, "%s%s", len ? " " : "", names[i]);
     }

@@ -437,7 +437,7 @@ main(void)
     ok(kern_isa_from_name("avx512") == KERN_ISA_AVX512 && kern_isa_from_name("avx2") == KERN_ISA_AVX2 &&
        kern_isa_from_name("scalar") == KERN_ISA_SCALAR && kern_isa_from_name("sse") == -1,
        "kern_isa_from_name");
-    diag("this CPU: avx2 %s, avx512 (f, bw, vl, vnni, vbmi) %s",
+    diag("this CPU: avx2 %s, avx512 (f, bw, vl, vnni, vbmi, gfni) %s",
          kern_isa_supported(KERN_ISA_AVX2) ? "yes" : "no",
          kern_isa_supported(KERN_ISA_AVX512) ? "yes" : "no");
     test_fp16();

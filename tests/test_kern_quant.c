@@ -172,7 +172,9 @@ test_type(int type, int unit)
     static const int shapes256[][3] = { { 1, 256, 1 }, { 7, 768, 3 }, { 13, 256, 9 },
                                         { 37, 1280, 2 }, { 5, 512, 6 }, { 3, 2048, 1 },
                                         { 9, 768, 8 }, { 11, 512, 4 }, { 6, 256, 5 },
-                                        { 2, 1024, 7 } };
+                                        { 2, 1024, 7 }, { 19, 512, 15 }, { 33, 256, 13 },
+                                        { 17, 768, 12 }, { 5, 256, 10 }, { 21, 512, 11 },
+                                        { 2, 256, 14 } };
     const kern_type *kt = kern_lookup(type);
     const char *tn = qtype_name(type);
     int big = qtype_block_elems(type) == 256;
