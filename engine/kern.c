@@ -281,47 +281,102 @@ kern_padded_cols(int type, int64_t cols)
     return b > 0 ? (cols + b - 1) / b * b : cols;
 }
 
-void
-kern_matmul(pool *p, int type, const void *w, int64_t rows, int64_t cols,
-            const float *x, int64_t n, float *y)
-{
-    const kern_type *kt = kern_lookup(type);
-    struct kern_mm mm;
-    char *buf = NULL;
+/* The products of a group, shared by the threads: an item is a row of one
+ * of them, the products' rows one after the other. */
+struct kern_mg {
+    struct kern_mm mm[KERN_MULTI_MAX]; /* the products */
+    int64_t start[KERN_MULTI_MAX + 1]; /* first item of each product; start[np] = all */
+    int np;                            /* products */
+};
 
-    assert(kt != NULL);
-    mm.fn = kern_rows_for(kt);
-    mm.w = w;
-    mm.rows = rows;
-    mm.cols = kern_padded_cols(type, cols);
-    mm.xcols = cols;
-    assert(mm.cols == cols || kt->act_type != QT_F32);
-    mm.row_bytes = qtype_row_bytes(type, mm.cols);
-    mm.xf = x;
-    mm.act_type = kt->act_type;
-    mm.n = n;
-    mm.y = y;
-    if (kt->act_type == QT_F32) {
-        mm.x = (void *)(uintptr_t)x;
-        mm.x_stride = (size_t)cols * sizeof(float);
-    } else {
+static void
+kern_mg_part(void *arg, int64_t begin, int64_t end, int thread)
+{
+    const struct kern_mg *g = arg;
+    int i;
+
+    for (i = 0; i < g->np; i++) {
+        int64_t lo = begin > g->start[i] ? begin : g->start[i];
+        int64_t hi = end < g->start[i + 1] ? end : g->start[i + 1];
+
+        if (lo < hi)
+            kern_mm_part((void *)(uintptr_t)&g->mm[i], lo - g->start[i], hi - g->start[i],
+                         thread);
+    }
+}
+
+void
+kern_matmul_multi(pool *p, const kern_prod *pr, int np, int64_t cols, const float *x, int64_t n)
+{
+    struct kern_mg g;
+    char *buf[KERN_MULTI_MAX] = { NULL };
+    int i, j;
+
+    assert(np >= 1 && np <= KERN_MULTI_MAX);
+    g.np = np;
+    g.start[0] = 0;
+    for (i = 0; i < np; i++) {
+        struct kern_mm *mm = &g.mm[i];
+        const kern_type *kt = kern_lookup(pr[i].type);
+
+        assert(kt != NULL);
+        mm->fn = kern_rows_for(kt);
+        mm->w = pr[i].w;
+        mm->rows = pr[i].rows;
+        mm->cols = kern_padded_cols(pr[i].type, cols);
+        mm->xcols = cols;
+        assert(mm->cols == cols || kt->act_type != QT_F32);
+        mm->row_bytes = qtype_row_bytes(pr[i].type, mm->cols);
+        mm->xf = x;
+        mm->act_type = kt->act_type;
+        mm->n = n;
+        mm->y = pr[i].y;
+        g.start[i + 1] = g.start[i] + mm->rows;
+        if (kt->act_type == QT_F32) {
+            mm->x = (void *)(uintptr_t)x;
+            mm->x_stride = (size_t)cols * sizeof(float);
+            continue;
+        }
+        /* an earlier product takes the same activation rows: share them */
+        for (j = 0; j < i; j++)
+            if (g.mm[j].act_type == mm->act_type && g.mm[j].cols == mm->cols)
+                break;
+        if (j < i) {
+            mm->x = g.mm[j].x;
+            mm->x_stride = g.mm[j].x_stride;
+            continue;
+        }
         /* n x cols is bounded by the caller's own float buffers */
-        mm.x_stride = quant_act_row_bytes(kt->act_type, mm.cols);
-        buf = xmalloc(mm.x_stride * (size_t)n + 63);
-        mm.x = buf + ((64 - ((uintptr_t)buf & 63)) & 63);
+        mm->x_stride = quant_act_row_bytes(kt->act_type, mm->cols);
+        buf[i] = xmalloc(mm->x_stride * (size_t)n + 63);
+        mm->x = buf[i] + ((64 - ((uintptr_t)buf[i] & 63)) & 63);
         if (n >= 4 && cols * n >= 65536)
-            pool_run(p, kern_mm_quant, &mm, n);
+            pool_run(p, kern_mm_quant, mm, n);
         else
-            kern_mm_quant(&mm, 0, n, 0);
+            kern_mm_quant(mm, 0, n, 0);
     }
     /* Small products are not worth waking the workers for: below about
      * 128K multiply-adds the barrier costs more than the split saves
      * (measured on the shipped target, 2 threads: generation 7,800 ->
      * 10,800 tokens/s in tq2_0, 7,250 -> 7,650 in f16; a 1B model's
      * products are all far above it). */
-    if (rows * cols * n < 131072)
-        kern_mm_part(&mm, 0, rows, 0);
+    if (g.start[np] * cols * n < 131072)
+        kern_mg_part(&g, 0, g.start[np], 0);
     else
-        pool_run(p, kern_mm_part, &mm, rows);
-    free(buf);
+        pool_run(p, kern_mg_part, &g, g.start[np]);
+    for (i = 0; i < np; i++)
+        free(buf[i]);
+}
+
+void
+kern_matmul(pool *p, int type, const void *w, int64_t rows, int64_t cols,
+            const float *x, int64_t n, float *y)
+{
+    kern_prod pr;
+
+    pr.type = type;
+    pr.w = w;
+    pr.rows = rows;
+    pr.y = y;
+    kern_matmul_multi(p, &pr, 1, cols, x, n);
 }

@@ -94,4 +94,22 @@ int64_t kern_padded_cols(int type, int64_t cols);
 void kern_matmul(pool *p, int type, const void *w, int64_t rows, int64_t cols,
                  const float *x, int64_t n, float *y);
 
+/* One product of a group for kern_matmul_multi: Y (n x rows) = X W^T. */
+typedef struct kern_prod {
+    int type;        /* weight type (with a kern_lookup() entry) */
+    const void *w;   /* weights, rows x cols */
+    int64_t rows;    /* rows of W: the output size */
+    float *y;        /* output, n x rows floats */
+} kern_prod;
+
+/* Most products in one group. */
+#define KERN_MULTI_MAX 4
+
+/* Up to KERN_MULTI_MAX products of the same X (n x cols floats), such as
+ * a layer's query, key and value maps: X is quantized once per activation
+ * format, and the rows of all the products are split across the threads
+ * in one run (one barrier). Each result has the bits kern_matmul gives. */
+void kern_matmul_multi(pool *p, const kern_prod *pr, int np, int64_t cols, const float *x,
+                       int64_t n);
+
 #endif

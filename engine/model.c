@@ -6,6 +6,7 @@
  * gives the same bits as single steps. */
 #include "config.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -225,22 +226,48 @@ model_rope(float *v, const float *cs, const float *sn, int n_rot, int type)
     }
 }
 
+/* For each of the k maps which[i] of layer l: ys[i] (n rows of the map's
+ * output size) = X W^T (* scale) (+ bias). The maps share X (the same
+ * input size), which is quantized once, and one run of the threads. */
+static void
+model_linear_multi(model_ctx *c, const model_layer *l, const int *which, int k, const float *x,
+                   int n, float *const *ys)
+{
+    kern_prod pr[KERN_MULTI_MAX];
+    int64_t t, r;
+    int i;
+
+    assert(k >= 1 && k <= KERN_MULTI_MAX);
+    for (i = 0; i < k; i++) {
+        const model_mat *w = &l->lin[which[i]];
+
+        assert(w->cols == l->lin[which[0]].cols);
+        pr[i].type = w->type;
+        pr[i].w = w->data;
+        pr[i].rows = w->rows;
+        pr[i].y = ys[i];
+    }
+    kern_matmul_multi(c->pool, pr, k, l->lin[which[0]].cols, x, n);
+    for (i = 0; i < k; i++) {
+        const model_mat *w = &l->lin[which[i]];
+        float *y = ys[i];
+
+        if (l->has_scale[which[i]])
+            for (t = 0; t < n; t++)
+                for (r = 0; r < w->rows; r++)
+                    y[t * w->rows + r] *= l->scale[which[i]];
+        if (l->bias[which[i]] != NULL)
+            for (t = 0; t < n; t++)
+                for (r = 0; r < w->rows; r++)
+                    y[t * w->rows + r] += l->bias[which[i]][r];
+    }
+}
+
 /* Y (n rows of the matrix's output size) = X W^T (* scale) (+ bias). */
 static void
 model_linear(model_ctx *c, const model_layer *l, int which, const float *x, int n, float *y)
 {
-    const model_mat *w = &l->lin[which];
-    int64_t t, r;
-
-    kern_matmul(c->pool, w->type, w->data, w->rows, w->cols, x, n, y);
-    if (l->has_scale[which])
-        for (t = 0; t < n; t++)
-            for (r = 0; r < w->rows; r++)
-                y[t * w->rows + r] *= l->scale[which];
-    if (l->bias[which] != NULL)
-        for (t = 0; t < n; t++)
-            for (r = 0; r < w->rows; r++)
-                y[t * w->rows + r] += l->bias[which][r];
+    model_linear_multi(c, l, &which, 1, x, n, &y);
 }
 
 /* ---- attention ---- */
@@ -295,9 +322,12 @@ model_attn_block(model_ctx *c, int il, int n)
 
     for (i = 0; i < n; i++)
         model_rmsnorm(c->h + (size_t)i * e, c->x + (size_t)i * e, l->attn_norm, e, in->norm_eps);
-    model_linear(c, l, MODEL_LIN_Q, c->h, n, c->q);
-    model_linear(c, l, MODEL_LIN_K, c->h, n, kc);
-    model_linear(c, l, MODEL_LIN_V, c->h, n, vc);
+    {
+        static const int qkv[3] = { MODEL_LIN_Q, MODEL_LIN_K, MODEL_LIN_V };
+        float *const ys[3] = { c->q, kc, vc };
+
+        model_linear_multi(c, l, qkv, 3, c->h, n, ys);
+    }
     for (i = 0; i < n; i++) {
         const float *cs = c->rcos + (size_t)i * (half + 1), *sn = c->rsin + (size_t)i * (half + 1);
 
@@ -336,8 +366,12 @@ model_ffn_block(model_ctx *c, int il, int n)
 
     for (i = 0; i < n; i++)
         model_rmsnorm(c->h + i * e, c->x + i * e, l->ffn_norm, e, in->norm_eps);
-    model_linear(c, l, MODEL_LIN_GATE, c->h, n, c->g);
-    model_linear(c, l, MODEL_LIN_UP, c->h, n, c->u);
+    {
+        static const int gu[2] = { MODEL_LIN_GATE, MODEL_LIN_UP };
+        float *const ys[2] = { c->g, c->u };
+
+        model_linear_multi(c, l, gu, 2, c->h, n, ys);
+    }
     for (i = 0; i < (int64_t)n * f; i++) {
         float gv = c->g[i];
 

@@ -469,6 +469,57 @@ test_padded(int type)
     kern_set_isa(orig);
 }
 
+/* kern_matmul_multi: products of one X with weights of different types
+ * (activation formats Q8_0 and Q8_K, some shared) in one run: each result
+ * has the bits of its own kern_matmul, whatever the threads and family. */
+static void
+test_multi(void)
+{
+    static const int types[KERN_MULTI_MAX] = { QT_Q8_0, QT_TQ2_0, QT_Q4_K, QT_Q8_0 };
+    static const int rows[KERN_MULTI_MAX] = { 37, 16, 9, 70 };
+    int cols = 512, n, isa, th, i, orig = kern_isa();
+    float *x = make_x(9, cols, 0);
+    void *w[KERN_MULTI_MAX];
+    float *y[KERN_MULTI_MAX], *y1[KERN_MULTI_MAX];
+    kern_prod pr[KERN_MULTI_MAX];
+
+    for (i = 0; i < KERN_MULTI_MAX; i++) {
+        w[i] = make_w(types[i], rows[i], cols, 0);
+        y[i] = malloc((size_t)(9 * rows[i]) * sizeof *y[i]);
+        y1[i] = malloc((size_t)(9 * rows[i]) * sizeof *y1[i]);
+        pr[i].type = types[i];
+        pr[i].w = w[i];
+        pr[i].rows = rows[i];
+        pr[i].y = y[i];
+    }
+    for (isa = 0; isa < KERN_ISA_COUNT; isa++) {
+        if (kern_set_isa(isa) != isa)
+            continue;
+        for (n = 1; n <= 9; n += 8) {
+            for (th = 1; th <= 3; th++) {
+                pool *p = th > 1 ? pool_new(th) : NULL;
+                int good = 1;
+
+                for (i = 0; i < KERN_MULTI_MAX; i++)
+                    kern_matmul(NULL, types[i], w[i], rows[i], cols, x, n, y1[i]);
+                kern_matmul_multi(p, pr, KERN_MULTI_MAX, cols, x, n);
+                for (i = 0; i < KERN_MULTI_MAX; i++)
+                    good &= memcmp(y[i], y1[i], (size_t)(n * rows[i]) * sizeof *y[i]) == 0;
+                ok(good, "matmul_multi [%s] q8_0+tq2_0+q4_k+q8_0, n=%d, %d thread(s): each as "
+                   "its own matmul, bit for bit", kern_isa_name(isa), n, th);
+                pool_free(p);
+            }
+        }
+    }
+    kern_set_isa(orig);
+    for (i = 0; i < KERN_MULTI_MAX; i++) {
+        free(w[i]);
+        free(y[i]);
+        free(y1[i]);
+    }
+    free(x);
+}
+
 int
 main(void)
 {
@@ -484,5 +535,6 @@ main(void)
     }
     test_padded(QT_TQ2_0);
     test_padded(QT_TQ1_0);
+    test_multi();
     return done_testing();
 }
