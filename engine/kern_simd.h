@@ -1,5 +1,5 @@
 /* kern_simd.h: small x86 helpers shared by the SIMD kernel files
- * (horizontal sums, half loads, the 16-row lane-sum tree). Internal to engine/kern*.c; each helper
+ * (horizontal sums, half loads, the 16-row lane-sum tree, e^x). Internal to engine/kern*.c; each helper
  * carries the target attribute of the family that uses it. */
 #ifndef TERNCHAT_KERN_SIMD_H
 #define TERNCHAT_KERN_SIMD_H
@@ -67,6 +67,34 @@ kern_tree16(const __m512i *p, __m512i *d0, __m512i *d1)
                                 _mm512_shuffle_i32x4(r[2 * k], r[2 * k + 1], 0xdd));
     *d0 = _mm512_shuffle_i32x4(u[0], u[1], 0x88);
     *d1 = _mm512_shuffle_i32x4(u[0], u[1], 0xdd);
+}
+
+/* e^x for x <= 0 in 8 lanes: x = n ln2 + r with |r| <= ln2/2, e^r by
+ * Cephes' degree-6 polynomial for expf (within 2 ulp), times 2^n built in
+ * the exponent bits. Below -87 the result is flushed to 0, as expf's
+ * would be denormal or 0 there. */
+KERN_AVX2 static inline __m256
+kern_exp256(__m256 x)
+{
+    const __m256 lo = _mm256_set1_ps(-87.0f);
+    __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+    __m256 n, r, p;
+    __m256i e;
+
+    x = _mm256_max_ps(x, lo);
+    n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
 }
 
 #define KERN_ZERO256 _mm256_setzero_ps()

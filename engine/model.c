@@ -372,17 +372,7 @@ model_ffn_block(model_ctx *c, int il, int n)
 
         model_linear_multi(c, l, gu, 2, c->h, n, ys);
     }
-    for (i = 0; i < (int64_t)n * f; i++) {
-        float gv = c->g[i];
-
-        if (in->act == MODEL_ACT_RELU2) {
-            gv = gv > 0 ? gv : 0;
-            gv = gv * gv;
-        } else {
-            gv = gv / (1.0f + expf(-gv));
-        }
-        c->g[i] = gv * c->u[i];
-    }
+    model_glu_pick()(c->g, c->u, (int64_t)n * f, in->act);
     if (l->ffn_sub_norm != NULL)
         for (j = 0; j < n; j++)
             model_rmsnorm(c->g + j * f, c->g + j * f, l->ffn_sub_norm, f, in->norm_eps);

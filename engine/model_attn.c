@@ -66,34 +66,6 @@ model_attn_head_ref(const float *q, int nq, const float *k, const float *v, int6
 /* Head sizes up to this many floats keep the output in registers. */
 #define ATTN_MAX_VEC 16 /* 128 dims */
 
-/* e^x for x <= 0 in 8 lanes: x = n ln2 + r with |r| <= ln2/2, e^r by
- * Cephes' degree-6 polynomial for expf (within 2 ulp), times 2^n built in
- * the exponent bits. Below -87 the result is flushed to 0, as expf's
- * would be denormal or 0 there. */
-KERN_AVX2 static inline __m256
-attn_exp256(__m256 x)
-{
-    const __m256 lo = _mm256_set1_ps(-87.0f);
-    __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-    __m256 n, r, p;
-    __m256i e;
-
-    x = _mm256_max_ps(x, lo);
-    n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
-}
-
 /* The scores of 8 positions (key rows k0 + i * kvd, i < 8) against the
  * query, as one vector: each lane's sum is reduced by the same tree
  * whichever lane it is in, so a position's score does not depend on its
@@ -176,7 +148,7 @@ attn_softmax(float *s, int npos, float *inv)
     vmx = _mm256_set1_ps(mx);
     vsum = KERN_ZERO256;
     for (t = 0; t + 8 <= npos; t += 8) {
-        __m256 e = attn_exp256(_mm256_sub_ps(_mm256_loadu_ps(s + t), vmx));
+        __m256 e = kern_exp256(_mm256_sub_ps(_mm256_loadu_ps(s + t), vmx));
 
         _mm256_storeu_ps(s + t, e);
         vsum = _mm256_add_ps(vsum, e);
@@ -187,7 +159,7 @@ attn_softmax(float *s, int npos, float *inv)
 
         for (i = 0; i < 8; i++)
             tail[i] = i < m ? s[t + i] - mx : -INFINITY;
-        _mm256_storeu_ps(tail, attn_exp256(_mm256_loadu_ps(tail)));
+        _mm256_storeu_ps(tail, kern_exp256(_mm256_loadu_ps(tail)));
         for (i = 0; i < m; i++) {
             s[t + i] = tail[i];
             sum += tail[i];

@@ -76,6 +76,14 @@ void model_attn_head_ref(const float *q, int nq, const float *k, const float *v,
 /* The variant for the kernels' instruction-set family in use (kern_isa()). */
 model_attn_fn model_attn_pick(void);
 
+/* model_act.c: the feed-forward gate, g[i] = act(g[i]) * u[i] for i < n,
+ * act MODEL_ACT_SILU or MODEL_ACT_RELU2. */
+typedef void (*model_glu_fn)(float *g, const float *u, int64_t n, int act);
+/* The scalar reference. */
+void model_glu_ref(float *g, const float *u, int64_t n, int act);
+/* The variant for the kernels' instruction-set family in use. */
+model_glu_fn model_glu_pick(void);
+
 /* model_requant.c: record the loaded matrices in orig (at the end of
  * loading), and release orig and any re-quantized set (model_free). */
 void model_weights_init(model *m);

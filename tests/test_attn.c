@@ -2,7 +2,9 @@
  * the scalar reference and a double-precision computation, for head sizes
  * that take the vector path and ones that fall back, strided caches, and
  * numbers of positions around the 4-position blocks; the same bits when
- * run again, and a position's weight not depending on how many follow. */
+ * run again, and a position's weight not depending on how many follow;
+ * heads of a group computed together as alone; the feed-forward gate
+ * (model_act.c), SIMD against scalar. */
 #include "config.h"
 
 #include <math.h>
@@ -100,6 +102,55 @@ test_groups(model_attn_fn fn)
     }
 }
 
+/* The gate: SIMD against the scalar reference, odd lengths, large and
+ * tiny gates, each element the same wherever it falls. */
+static void
+test_glu(void)
+{
+    static const int ns[] = { 1, 7, 8, 9, 31, 517 };
+    model_glu_fn fast = model_glu_pick();
+    size_t a;
+    int act;
+
+    for (act = MODEL_ACT_SILU; act <= MODEL_ACT_RELU2; act++) {
+        for (a = 0; a < sizeof ns / sizeof ns[0]; a++) {
+            int n = ns[a], i;
+            float *g = xmalloc((size_t)n * sizeof *g), *u = xmalloc((size_t)n * sizeof *u);
+            float *g1 = xmalloc((size_t)n * sizeof *g1), *g2 = xmalloc((size_t)n * sizeof *g2);
+            double worst = 0;
+
+            for (i = 0; i < n; i++) {
+                g[i] = i % 11 == 3 ? 95.0f * uniform() : 9.0f * uniform();
+                u[i] = uniform();
+            }
+            g[0] = n > 1 ? -0.0f : 0.5f;
+            memcpy(g1, g, (size_t)n * sizeof *g);
+            memcpy(g2, g, (size_t)n * sizeof *g);
+            model_glu_ref(g1, u, n, act);
+            fast(g2, u, n, act);
+            for (i = 0; i < n; i++) {
+                double d = fabs((double)g1[i] - (double)g2[i]) / (fabs((double)g1[i]) + 1e-30);
+
+                worst = d > worst ? d : worst;
+            }
+            ok(worst <= 1e-6, "gate %s, %d elements: simd vs scalar (rel %.2g)",
+               act == MODEL_ACT_SILU ? "silu" : "relu2", n, worst);
+            if (n > 9) {
+                /* the elements from 5 on, alone: the same bits */
+                memcpy(g1, g + 5, (size_t)(n - 5) * sizeof *g);
+                fast(g1, u + 5, n - 5, act);
+                ok(memcmp(g1, g2 + 5, (size_t)(n - 5) * sizeof *g1) == 0,
+                   "gate %s, %d elements: an element's bits do not depend on its place",
+                   act == MODEL_ACT_SILU ? "silu" : "relu2", n);
+            }
+            free(g);
+            free(u);
+            free(g1);
+            free(g2);
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -170,8 +221,10 @@ main(void)
         }
     }
     test_groups(fast);
+    test_glu();
     kern_set_isa(KERN_ISA_SCALAR);
     ok(model_attn_pick() == model_attn_head_ref, "scalar kernels: the scalar attention");
     test_groups(model_attn_head_ref);
+    ok(model_glu_pick() == model_glu_ref, "scalar kernels: the scalar gate");
     return done_testing();
 }
