@@ -7,16 +7,20 @@
  *     sum c x - sum x        (codes c = t + 1 in {0, 1, 2})
  * times d_w * d_x: one fused multiply-add per block and 16 rows.
  *
- * - Generation (a few tokens): each row's block is unpacked to its codes
+ * - Generation (one token): each row's block is unpacked to its codes
  *   with a mask and three GF(2) affine byte maps (GFNI: one instruction
  *   for each shift-and-mask), in the byte order of the format (byte
- *   32h + m, bit pair l: element 128h + 32l + m); the token's activations are
- *   gathered into that order once per block for the 16 rows; 4 vpdpbusd
- *   per row, then the transposing tree of kern_simd.h sums the lanes.
- * - Batches: the codes of a 16-row tile are interleaved once per pass
- *   (block b: 64 vectors, vector j holding elements 4j..4j+3 of the 16
- *   rows, then one of the 16 scales), and each token's block is 64
- *   vpdpbusd with its 4-byte groups broadcast.
+ *   32h + m, bit pair l: element 128h + 32l + m); the token's activations
+ *   are gathered into that order once per block for the 16 rows; 4
+ *   vpdpbusd per row, then the transposing tree of kern_simd.h sums the
+ *   lanes.
+ * - A few tokens (a draft's verification) and batches: the block's 16 x 16
+ *   matrix of 4-byte groups of packed codes is transposed (four rounds of
+ *   permutes), each group vector unpacked into 4 vectors of codes (16 rows
+ *   x 4 elements), and each token's block is 64 vpdpbusd with its 4-byte
+ *   groups of activations broadcast. A few tokens use each block at once,
+ *   from registers; longer batches transpose each tile once per pass into
+ *   a buffer that every token of the pass runs over.
  * Both give the same bits. */
 #include "config.h"
 
@@ -31,7 +35,8 @@
 #if KERN_X86
 
 #define KTQV_R 16           /* rows per tile, one per lane */
-#define KTQV_BATCH_MIN 8    /* tokens from which the codes are interleaved */
+#define KTQV_FEW_MIN 5      /* from this many tokens (up to KTQV_FEW_MAX), blocks are transposed */
+#define KTQV_FEW_MAX 16     /* up to this many tokens, blocks are transposed in registers */
 #define KTQV_T 8            /* tokens per chunk of a batch */
 #define KTQV_BS ((int64_t)sizeof(quant_block_tq2_0)) /* bytes per block (66) */
 #define KTQV_VB 65          /* vectors per interleaved block: 64 of codes, 1 of scales */
@@ -111,45 +116,144 @@ ktqv_gen(const char *w, size_t rb, int64_t r, int nv, const char *xt, int64_t co
     _mm512_mask_storeu_ps(y + r, (__mmask16)((1u << nv) - 1), acc);
 }
 
-/* ---- batches ---- */
+/* ---- a few tokens and batches: blocks transposed ---- */
 
-/* Interleave the tile's rows (r + i, nv valid) into ub: KTQV_VB vectors
- * per block. cbuf: 16 * 256 bytes of scratch for the rows' codes. */
-KERN_AVX512 static void
-ktqv_interleave(const char *w, size_t rb, int64_t r, int nv, int64_t nb, __m512i *ub,
-                uint8_t *cbuf)
+/* Where the activations of code vector v = 4d + l of a transposed block
+ * start: raw 4-byte group d of the rows (bytes 4d..4d+3: h = d / 8, m =
+ * 4 (d % 8)..) holds in bit pair l the codes of elements 128h + 32l + m... */
+#define KTQV_XOFF(v) (128 * ((v) / 32) + 32 * ((v) % 4) + 4 * (((v) / 4) % 8))
+
+/* Block b of the tile's 16 rows (bp: the block in row 0; off: the rows'
+ * offsets from row 0): the 16 x 16 matrix of the rows' 4-byte groups of
+ * codes is transposed with four rounds of the same two-source permutes (a
+ * perfect shuffle), leaving group d of the 16 rows in raw[d]; sc gets the
+ * rows' scales. The rows `ahead` bytes on are prefetched. */
+KERN_AVX512 static inline __attribute__((always_inline)) void
+ktqv_block(const char *bp, const size_t *off, size_t ahead, __m512i *raw, uint16_t *sc)
+{
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30,
+                                         15, 31);
+    __m512i v[KTQV_R], nv[KTQV_R];
+    int i, k, round;
+
+    _Pragma("GCC unroll 16") for (i = 0; i < KTQV_R; i++) {
+        const char *blk = bp + off[i];
+
+        v[i] = _mm512_loadu_si512((const void *)blk);
+        memcpy(&sc[i], blk + 64, 2);
+        __builtin_prefetch(blk + ahead, 0, 3);
+        __builtin_prefetch(blk + ahead + KTQV_BS - 1, 0, 3);
+    }
+    _Pragma("GCC unroll 4") for (round = 0; round < 4; round++) {
+        _Pragma("GCC unroll 8") for (k = 0; k < 8; k++) {
+            nv[2 * k] = _mm512_permutex2var_epi32(v[k], lo, v[k + 8]);
+            nv[2 * k + 1] = _mm512_permutex2var_epi32(v[k], hi, v[k + 8]);
+        }
+        _Pragma("GCC unroll 16") for (i = 0; i < KTQV_R; i++)
+            v[i] = nv[i];
+    }
+    _Pragma("GCC unroll 16") for (i = 0; i < KTQV_R; i++)
+        raw[i] = v[i];
+}
+
+/* The codes in bit pair l of raw groups: one mask or one affine map. */
+KERN_AVX512 static inline __m512i
+ktqv_codes(__m512i raw, int l)
+{
+    switch (l) {
+    case 0:
+        return _mm512_and_si512(raw, _mm512_set1_epi8(3));
+    case 1:
+        return _mm512_gf2p8affine_epi64_epi8(raw, KTQV_PAIR(1), 0);
+    case 2:
+        return _mm512_gf2p8affine_epi64_epi8(raw, KTQV_PAIR(2), 0);
+    default:
+        return _mm512_gf2p8affine_epi64_epi8(raw, KTQV_PAIR(3), 0);
+    }
+}
+
+/* Rows r.. (nv valid) times tokens [t, t + T), T <= KTQV_T: each block
+ * transposed, then its codes used at once by every token. */
+KERN_AVX512 static inline __attribute__((always_inline)) void
+ktqv_few(const char *w, size_t rb, int64_t r, int nv, const char *x, size_t xs, int64_t t,
+         int64_t cols, float *y, int64_t ldy, const int T)
 {
     const char *w0 = w + (size_t)r * rb;
-    __m512i vo = _mm512_mullo_epi32(
-        _mm512_min_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                         _mm512_set1_epi32(nv - 1)),
-        _mm512_set1_epi32(QUANT_QK_K));
-    __m512i m3 = _mm512_set1_epi8(3);
-    int64_t b;
-    int i, j;
+    size_t off[KTQV_R], ahead = kern_prefetch_rows(rb, KTQV_R) * rb;
+    __m512 acc[KTQV_T];
+    __m512i ai[KTQV_T], raw[KTQV_R];
+    int64_t nb = cols / QUANT_QK_K, b;
+    int i, j, d, l;
 
+    for (i = 0; i < KTQV_R; i++)
+        off[i] = (size_t)(i < nv ? i : nv - 1) * rb;
+    _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
+        acc[j] = _mm512_setzero_ps();
+    for (b = 0; b < nb; b++) {
+        uint16_t sc[KTQV_R];
+        __m512 dw;
+
+        ktqv_block(w0 + (size_t)(b * KTQV_BS), off, ahead, raw, sc);
+        dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)sc));
+        _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
+            ai[j] = _mm512_set1_epi32(-quant_act_sum(x + (size_t)(t + j) * xs, cols)[b]);
+        for (d = 0; d < KTQV_R; d++) {
+            _Pragma("GCC unroll 4") for (l = 0; l < 4; l++) {
+                __m512i c = ktqv_codes(raw[d], l);
+                int e = KTQV_XOFF(4 * d + l);
+
+                _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
+                    ai[j] = _mm512_dpbusd_epi32(
+                        ai[j], c,
+                        _mm512_set1_epi32(ktqv_load32(x + (size_t)(t + j) * xs +
+                                                      QUANT_QK_K * b + e)));
+            }
+        }
+        _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
+            acc[j] = ktqv_fma(ai[j], dw, quant_act_d(x + (size_t)(t + j) * xs, cols)[b], acc[j]);
+    }
+    _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
+        _mm512_mask_storeu_ps(y + (t + j) * ldy + r, (__mmask16)((1u << nv) - 1), acc[j]);
+}
+
+KERN_AVX512 static void
+ktqv_few_any(const char *w, size_t rb, int64_t r, int nv, const char *x, size_t xs, int64_t t,
+             int64_t cols, float *y, int64_t ldy, int T)
+{
+    switch (T) {
+    case 1: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 1); break;
+    case 2: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 2); break;
+    case 3: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 3); break;
+    case 4: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 4); break;
+    case 5: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 5); break;
+    case 6: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 6); break;
+    case 7: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 7); break;
+    default: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, KTQV_T); break;
+    }
+}
+
+/* Transpose every block of the tile (rows r + i, nv valid) into ub:
+ * KTQV_VB vectors per block, code vector 4d + l then the scales. */
+KERN_AVX512 static void
+ktqv_interleave(const char *w, size_t rb, int64_t r, int nv, int64_t nb, __m512i *ub)
+{
+    const char *w0 = w + (size_t)r * rb;
+    size_t off[KTQV_R], ahead = kern_prefetch_rows(rb, KTQV_R) * rb;
+    __m512i raw[KTQV_R];
+    int64_t b;
+    int i, l;
+
+    for (i = 0; i < KTQV_R; i++)
+        off[i] = (size_t)(i < nv ? i : nv - 1) * rb;
     for (b = 0; b < nb; b++) {
         __m512i *u = ub + b * KTQV_VB;
         uint16_t sc[KTQV_R];
 
-        for (i = 0; i < KTQV_R; i++) {
-            const char *blk = w0 + (size_t)(i < nv ? i : nv - 1) * rb + (size_t)(b * KTQV_BS);
-            __m512i v = _mm512_loadu_si512((const void *)blk);
-            __m512i c0 = _mm512_and_si512(v, m3);
-            __m512i c1 = _mm512_and_si512(_mm512_srli_epi16(v, 2), m3);
-            __m512i c2 = _mm512_and_si512(_mm512_srli_epi16(v, 4), m3);
-            __m512i c3 = _mm512_and_si512(_mm512_srli_epi16(v, 6), m3);
-            __m512i *dst = (__m512i *)(void *)(cbuf + QUANT_QK_K * i);
-
-            /* element order: 32-byte halves of c0 c1 c2 c3 (h = 0), then (h = 1) */
-            _mm512_store_si512(dst, _mm512_shuffle_i64x2(c0, c1, 0x44));
-            _mm512_store_si512(dst + 1, _mm512_shuffle_i64x2(c2, c3, 0x44));
-            _mm512_store_si512(dst + 2, _mm512_shuffle_i64x2(c0, c1, 0xee));
-            _mm512_store_si512(dst + 3, _mm512_shuffle_i64x2(c2, c3, 0xee));
-            memcpy(&sc[i], blk + 64, 2);
-        }
-        for (j = 0; j < QUANT_QK_K / 4; j++)
-            u[j] = _mm512_i32gather_epi32(vo, (const void *)(cbuf + 4 * j), 1);
+        ktqv_block(w0 + (size_t)(b * KTQV_BS), off, ahead, raw, sc);
+        for (i = 0; i < KTQV_R; i++)
+            _Pragma("GCC unroll 4") for (l = 0; l < 4; l++)
+                u[4 * i + l] = ktqv_codes(raw[i], l);
         u[64] = _mm512_castps_si512(
             _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)sc)));
     }
@@ -163,7 +267,7 @@ ktqv_chunk(const __m512i *ub, int64_t nb, const char *x, size_t xs, int64_t t, i
     __m512 acc[KTQV_T];
     __m512i ai[KTQV_T];
     int64_t b;
-    int j, g;
+    int j, g, k;
 
     _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
         acc[j] = _mm512_setzero_ps();
@@ -173,22 +277,18 @@ ktqv_chunk(const __m512i *ub, int64_t nb, const char *x, size_t xs, int64_t t, i
         _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
             ai[j] = _mm512_set1_epi32(-quant_act_sum(x + (size_t)(t + j) * xs, cols)[b]);
         for (g = 0; g < 8; g++) {
-            const __m512i *ug = u + 8 * g;
-            __m512i w0 = ug[0], w1 = ug[1], w2 = ug[2], w3 = ug[3];
-            __m512i w4 = ug[4], w5 = ug[5], w6 = ug[6], w7 = ug[7];
+            __m512i wv[8];
 
+            _Pragma("GCC unroll 8") for (k = 0; k < 8; k++)
+                wv[k] = u[8 * g + k];
             _Pragma("GCC unroll 8") for (j = 0; j < T; j++) {
-                const char *q = x + (size_t)(t + j) * xs + QUANT_QK_K * b + 32 * g;
+                const char *q = x + (size_t)(t + j) * xs + QUANT_QK_K * b;
                 __m512i a = ai[j];
 
-                a = _mm512_dpbusd_epi32(a, w0, _mm512_set1_epi32(ktqv_load32(q)));
-                a = _mm512_dpbusd_epi32(a, w1, _mm512_set1_epi32(ktqv_load32(q + 4)));
-                a = _mm512_dpbusd_epi32(a, w2, _mm512_set1_epi32(ktqv_load32(q + 8)));
-                a = _mm512_dpbusd_epi32(a, w3, _mm512_set1_epi32(ktqv_load32(q + 12)));
-                a = _mm512_dpbusd_epi32(a, w4, _mm512_set1_epi32(ktqv_load32(q + 16)));
-                a = _mm512_dpbusd_epi32(a, w5, _mm512_set1_epi32(ktqv_load32(q + 20)));
-                a = _mm512_dpbusd_epi32(a, w6, _mm512_set1_epi32(ktqv_load32(q + 24)));
-                ai[j] = _mm512_dpbusd_epi32(a, w7, _mm512_set1_epi32(ktqv_load32(q + 28)));
+                _Pragma("GCC unroll 8") for (k = 0; k < 8; k++)
+                    a = _mm512_dpbusd_epi32(
+                        a, wv[k], _mm512_set1_epi32(ktqv_load32(q + KTQV_XOFF(8 * g + k))));
+                ai[j] = a;
             }
         }
         _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
@@ -217,10 +317,8 @@ ktqv_batch(const char *w, size_t rb, int64_t r0, int64_t r1, int64_t cols, const
            size_t xs, int64_t n, float *y, int64_t ldy)
 {
     int64_t nb = cols / QUANT_QK_K, tb = ktqv_pass(xs, n), t0, t, r;
-    size_t ubytes = (size_t)nb * KTQV_VB * sizeof(__m512i);
-    char *buf = xmalloc(ubytes + (size_t)KTQV_R * QUANT_QK_K + 63);
+    char *buf = xmalloc((size_t)nb * KTQV_VB * sizeof(__m512i) + 63);
     __m512i *ub = (__m512i *)(void *)(buf + ((64 - ((uintptr_t)buf & 63)) & 63));
-    uint8_t *cbuf = (uint8_t *)(ub + (size_t)nb * KTQV_VB);
 
     for (t0 = 0; t0 < n; t0 += tb) {
         int64_t t1 = t0 + tb < n ? t0 + tb : n;
@@ -228,7 +326,7 @@ ktqv_batch(const char *w, size_t rb, int64_t r0, int64_t r1, int64_t cols, const
         for (r = r0; r < r1; r += KTQV_R) {
             int nv = r1 - r < KTQV_R ? (int)(r1 - r) : KTQV_R;
 
-            ktqv_interleave(w, rb, r, nv, nb, ub, cbuf);
+            ktqv_interleave(w, rb, r, nv, nb, ub);
             for (t = t0; t + KTQV_T <= t1; t += KTQV_T)
                 ktqv_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, KTQV_T);
             switch (t1 - t) {
@@ -250,18 +348,25 @@ void
 kern_rows_tq2_0_avx512(const void *w, size_t row_bytes, int64_t r0, int64_t r1, int64_t cols,
                        const void *x, size_t x_stride, int64_t n, float *y, int64_t ldy)
 {
-    int64_t t, r;
+    int64_t t, r, tc = (n + (n + KTQV_T - 1) / KTQV_T - 1) / ((n + KTQV_T - 1) / KTQV_T);
 
-    if (n >= KTQV_BATCH_MIN) {
+    if (n > KTQV_FEW_MAX) {
         ktqv_batch(w, row_bytes, r0, r1, cols, x, x_stride, n, y, ldy);
         return;
     }
     for (r = r0; r < r1; r += KTQV_R) {
         int nv = r1 - r < KTQV_R ? (int)(r1 - r) : KTQV_R;
 
-        for (t = 0; t < n; t++)
-            ktqv_gen(w, row_bytes, r, nv, (const char *)x + (size_t)t * x_stride, cols,
-                     y + t * ldy);
+        if (n < KTQV_FEW_MIN) {
+            for (t = 0; t < n; t++)
+                ktqv_gen(w, row_bytes, r, nv, (const char *)x + (size_t)t * x_stride, cols,
+                         y + t * ldy);
+            continue;
+        }
+        /* chunks of at most KTQV_T tokens, as even as can be */
+        for (t = 0; t < n; t += tc)
+            ktqv_few_any(w, row_bytes, r, nv, x, x_stride, t, cols, y, ldy,
+                         n - t < tc ? (int)(n - t) : (int)tc);
     }
 }
 
