@@ -38,23 +38,6 @@
 #define KQ8V_BS ((int64_t)sizeof(quant_block_q8_0)) /* bytes per block (34) */
 #define KQ8V_VB 9           /* vectors per interleaved block: 8 of weights, 1 of scales */
 
-/* A 4-byte group at p (any alignment). */
-static inline int32_t
-kq8v_load32(const void *p)
-{
-    int32_t v;
-
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* acc (rows of the tile) += dot * d_w * d_x, the fused step of a block. */
-KERN_AVX512 static inline __m512
-kq8v_fma(__m512i dot, __m512 dw, const float *dx, __m512 acc)
-{
-    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_set1_ps(*dx)), acc);
-}
-
 /* Index tables of the transpose (kq8v_block). */
 #define KQ8V_IDX(...) _mm512_setr_epi32(__VA_ARGS__)
 
@@ -122,15 +105,15 @@ kq8v_step(const __m512i *u, const char *xt, int64_t cols, int64_t b, __m512 acc)
     const char *q = xt + QUANT_QK * b;
     __m512i a = _mm512_set1_epi32(-128 * quant_act_bsum32(xt, cols)[b]);
 
-    a = _mm512_dpbusd_epi32(a, u[0], _mm512_set1_epi32(kq8v_load32(q)));
-    a = _mm512_dpbusd_epi32(a, u[1], _mm512_set1_epi32(kq8v_load32(q + 4)));
-    a = _mm512_dpbusd_epi32(a, u[2], _mm512_set1_epi32(kq8v_load32(q + 8)));
-    a = _mm512_dpbusd_epi32(a, u[3], _mm512_set1_epi32(kq8v_load32(q + 12)));
-    a = _mm512_dpbusd_epi32(a, u[4], _mm512_set1_epi32(kq8v_load32(q + 16)));
-    a = _mm512_dpbusd_epi32(a, u[5], _mm512_set1_epi32(kq8v_load32(q + 20)));
-    a = _mm512_dpbusd_epi32(a, u[6], _mm512_set1_epi32(kq8v_load32(q + 24)));
-    a = _mm512_dpbusd_epi32(a, u[7], _mm512_set1_epi32(kq8v_load32(q + 28)));
-    return kq8v_fma(a, _mm512_castsi512_ps(u[8]), quant_act_d(xt, cols) + b, acc);
+    a = _mm512_dpbusd_epi32(a, u[0], _mm512_set1_epi32(kern_load32(q)));
+    a = _mm512_dpbusd_epi32(a, u[1], _mm512_set1_epi32(kern_load32(q + 4)));
+    a = _mm512_dpbusd_epi32(a, u[2], _mm512_set1_epi32(kern_load32(q + 8)));
+    a = _mm512_dpbusd_epi32(a, u[3], _mm512_set1_epi32(kern_load32(q + 12)));
+    a = _mm512_dpbusd_epi32(a, u[4], _mm512_set1_epi32(kern_load32(q + 16)));
+    a = _mm512_dpbusd_epi32(a, u[5], _mm512_set1_epi32(kern_load32(q + 20)));
+    a = _mm512_dpbusd_epi32(a, u[6], _mm512_set1_epi32(kern_load32(q + 24)));
+    a = _mm512_dpbusd_epi32(a, u[7], _mm512_set1_epi32(kern_load32(q + 28)));
+    return kern_fma16(a, _mm512_castsi512_ps(u[8]), quant_act_d(xt, cols)[b], acc);
 }
 
 /* The rows' offsets from the tile's first (rows past nv repeat the last). */

@@ -97,6 +97,24 @@ kern_exp256(__m256 x)
     return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
 }
 
+/* A 4-byte group at p (any alignment). */
+static inline int32_t
+kern_load32(const void *p)
+{
+    int32_t v;
+
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* The block step of the 16-row kernels: acc (a row per lane) += dot * d_w
+ * * d_x, dot the rows' exact integer dot products of the block. */
+KERN_AVX512 static inline __m512
+kern_fma16(__m512i dot, __m512 dw, float dx, __m512 acc)
+{
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_set1_ps(dx)), acc);
+}
+
 #define KERN_ZERO256 _mm256_setzero_ps()
 #define KERN_ZERO512 _mm512_setzero_ps()
 #endif

@@ -41,29 +41,12 @@
 #define KTQV_BS ((int64_t)sizeof(quant_block_tq2_0)) /* bytes per block (66) */
 #define KTQV_VB 65          /* vectors per interleaved block: 64 of codes, 1 of scales */
 
-/* A 4-byte group at p (any alignment). */
-static inline int32_t
-ktqv_load32(const void *p)
-{
-    int32_t v;
-
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 /* The GF(2) affine map (vgf2p8affineqb) that moves bit pair l of each
  * byte to bits 0-1 and clears the rest: one instruction for a shift and a
  * mask. Row 7 - i of the 8x8 bit matrix (byte 7 - i of the qword) selects
  * the input bits of output bit i. */
 #define KTQV_PAIR(l)                                                                     \
     _mm512_set1_epi64((long long)((1ull << (2 * (l))) << 56 | (2ull << (2 * (l))) << 48))
-
-/* acc (rows of the tile) += dot * d_w * d_x, the fused step of a block. */
-KERN_AVX512 static inline __m512
-ktqv_fma(__m512i dot, __m512 dw, float dx, __m512 acc)
-{
-    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_set1_ps(dx)), acc);
-}
 
 /* ---- generation ---- */
 
@@ -110,7 +93,7 @@ ktqv_gen(const char *w, size_t rb, int64_t r, int nv, const char *xt, int64_t co
         }
         kern_tree16(p, &d0, &d1);
         d0 = _mm512_add_epi32(_mm512_add_epi32(d0, d1), _mm512_set1_epi32(-sx[s]));
-        acc = ktqv_fma(d0, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)sc)),
+        acc = kern_fma16(d0, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)sc)),
                        dx[s], acc);
     }
     _mm512_mask_storeu_ps(y + r, (__mmask16)((1u << nv) - 1), acc);
@@ -206,12 +189,12 @@ ktqv_few(const char *w, size_t rb, int64_t r, int nv, const char *x, size_t xs, 
                 _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
                     ai[j] = _mm512_dpbusd_epi32(
                         ai[j], c,
-                        _mm512_set1_epi32(ktqv_load32(x + (size_t)(t + j) * xs +
+                        _mm512_set1_epi32(kern_load32(x + (size_t)(t + j) * xs +
                                                       QUANT_QK_K * b + e)));
             }
         }
         _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-            acc[j] = ktqv_fma(ai[j], dw, quant_act_d(x + (size_t)(t + j) * xs, cols)[b], acc[j]);
+            acc[j] = kern_fma16(ai[j], dw, quant_act_d(x + (size_t)(t + j) * xs, cols)[b], acc[j]);
     }
     _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
         _mm512_mask_storeu_ps(y + (t + j) * ldy + r, (__mmask16)((1u << nv) - 1), acc[j]);
@@ -287,12 +270,12 @@ ktqv_chunk(const __m512i *ub, int64_t nb, const char *x, size_t xs, int64_t t, i
 
                 _Pragma("GCC unroll 8") for (k = 0; k < 8; k++)
                     a = _mm512_dpbusd_epi32(
-                        a, wv[k], _mm512_set1_epi32(ktqv_load32(q + KTQV_XOFF(8 * g + k))));
+                        a, wv[k], _mm512_set1_epi32(kern_load32(q + KTQV_XOFF(8 * g + k))));
                 ai[j] = a;
             }
         }
         _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-            acc[j] = ktqv_fma(ai[j], _mm512_castsi512_ps(u[64]),
+            acc[j] = kern_fma16(ai[j], _mm512_castsi512_ps(u[64]),
                               quant_act_d(x + (size_t)(t + j) * xs, cols)[b], acc[j]);
     }
     _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
