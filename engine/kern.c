@@ -213,6 +213,47 @@ kern_tiles_run(const kern_tiles *k, const void *w, size_t rb, int64_t r0, int64_
     free(buf);
 }
 
+/* ---- the 16-row kernels' batch driver ---- */
+
+/* Tokens per pass: as many as about 4 MiB of activation rows. Each
+ * activation byte loaded serves 16 rows, so they can stream from the L3
+ * cache while a tile's transposed weights stay in L2; long passes spread
+ * the transposing over many tokens. A multiple of KERN16_T. */
+static int64_t
+kern16_pass(size_t xs, int64_t n)
+{
+    int64_t tb = (int64_t)((4u << 20) / (xs ? xs : 1));
+
+    tb -= tb % KERN16_T;
+    if (tb < KERN16_T)
+        tb = KERN16_T;
+    return tb < n ? tb : n;
+}
+
+void
+kern16_batch(kern16_fill_fn fill, kern16_chunk_fn chunk, size_t block_bytes, int64_t nb,
+             const void *w, size_t rb, int64_t r0, int64_t r1, int64_t cols, const void *x,
+             size_t xs, int64_t n, float *y, int64_t ldy)
+{
+    int64_t tb = kern16_pass(xs, n), t0, t, r;
+    char *buf = xmalloc((size_t)nb * block_bytes + 63);
+    void *ub = buf + ((64 - ((uintptr_t)buf & 63)) & 63);
+
+    for (t0 = 0; t0 < n; t0 += tb) {
+        int64_t t1 = t0 + tb < n ? t0 + tb : n;
+
+        for (r = r0; r < r1; r += KERN16_R) {
+            int nv = r1 - r < KERN16_R ? (int)(r1 - r) : KERN16_R;
+
+            fill(w, rb, r, nv, nb, ub);
+            for (t = t0; t < t1; t += KERN16_T)
+                chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv,
+                      t1 - t < KERN16_T ? (int)(t1 - t) : KERN16_T);
+        }
+    }
+    free(buf);
+}
+
 /* ---- entry points ---- */
 
 void

@@ -55,6 +55,38 @@ KERN_ROWS_DECL(kern_rows_q4_k_avx512);
 KERN_ROWS_DECL(kern_rows_q6_k_avx512);
 #endif
 
+/* ---- the 16-row kernels' batch driver (kern_q8_vnni.c, kern_tq_vnni.c) ----
+ * The tokens are taken in passes of about 4 MiB of activation rows; for
+ * each pass, each tile of 16 rows of [r0, r1) (nv of them valid, the
+ * others repeating the last) is transposed once into a 64-byte aligned
+ * buffer of nb blocks of block_bytes (fill), then chunks of up to
+ * KERN16_T tokens run over it (chunk, T of them). */
+#define KERN16_R 16 /* rows per tile, one per vector lane */
+#define KERN16_T 8  /* tokens per chunk */
+typedef void (*kern16_fill_fn)(const void *w, size_t rb, int64_t r, int nv, int64_t nb,
+                               void *ub);
+typedef void (*kern16_chunk_fn)(const void *ub, int64_t nb, const void *x, size_t xs,
+                                int64_t t, int64_t cols, float *y, int64_t ldy, int64_t r,
+                                int nv, int T);
+/* F(..., T) with the constant T equal to the run-time t (1..KERN16_T): the
+ * kernels are inlined for each token count, their loops unrolled. */
+#define KERN16_BY_T(t, F, ...)                                                           \
+    do {                                                                                 \
+        switch (t) {                                                                     \
+        case 1: F(__VA_ARGS__, 1); break;                                                \
+        case 2: F(__VA_ARGS__, 2); break;                                                \
+        case 3: F(__VA_ARGS__, 3); break;                                                \
+        case 4: F(__VA_ARGS__, 4); break;                                                \
+        case 5: F(__VA_ARGS__, 5); break;                                                \
+        case 6: F(__VA_ARGS__, 6); break;                                                \
+        case 7: F(__VA_ARGS__, 7); break;                                                \
+        default: F(__VA_ARGS__, KERN16_T); break;                                        \
+        }                                                                                \
+    } while (0)
+void kern16_batch(kern16_fill_fn fill, kern16_chunk_fn chunk, size_t block_bytes, int64_t nb,
+                  const void *w, size_t rb, int64_t r0, int64_t r1, int64_t cols,
+                  const void *x, size_t xs, int64_t n, float *y, int64_t ldy);
+
 /* ---- the tiled driver ----
  * Generation (one token): a tile of R weight rows walks the row in steps
  * (a block, or a pair of blocks), unpacks the R rows' weights of the step

@@ -32,9 +32,9 @@
 
 #if KERN_X86
 
-#define KQ8V_R 16           /* rows per tile, one per lane */
+#define KQ8V_R KERN16_R     /* rows per tile, one per lane */
 #define KQ8V_FEW_MAX 8      /* up to this many tokens, blocks are transposed in registers */
-#define KQ8V_T 8            /* tokens per chunk of a batch */
+#define KQ8V_T KERN16_T     /* tokens per chunk */
 #define KQ8V_BS ((int64_t)sizeof(quant_block_q8_0)) /* bytes per block (34) */
 #define KQ8V_VB 9           /* vectors per interleaved block: 8 of weights, 1 of scales */
 
@@ -157,16 +157,7 @@ KERN_AVX512 static void
 kq8v_few_any(const char *w, size_t rb, int64_t r, int nv, const char *x, size_t xs, int64_t t,
              int64_t cols, float *y, int64_t ldy, int T)
 {
-    switch (T) {
-    case 1: kq8v_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 1); break;
-    case 2: kq8v_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 2); break;
-    case 3: kq8v_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 3); break;
-    case 4: kq8v_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 4); break;
-    case 5: kq8v_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 5); break;
-    case 6: kq8v_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 6); break;
-    case 7: kq8v_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 7); break;
-    default: kq8v_few(w, rb, r, nv, x, xs, t, cols, y, ldy, KQ8V_T); break;
-    }
+    KERN16_BY_T(T, kq8v_few, w, rb, r, nv, x, xs, t, cols, y, ldy);
 }
 
 /* ---- batches: each tile interleaved once into a buffer ---- */
@@ -195,55 +186,25 @@ kq8v_chunk(const __m512i *ub, int64_t nb, const char *x, size_t xs, int64_t t, i
         _mm512_mask_storeu_ps(y + (t + j) * ldy + r, (__mmask16)((1u << nv) - 1), acc[j]);
 }
 
-/* Tokens per pass: as many as about 4 MiB of activation rows. Each
- * activation byte loaded serves 16 rows, so they can stream from the L3
- * cache while a tile's interleaved weights stay in L2; long passes spread
- * the interleaving over many tokens. A multiple of KQ8V_T. */
-static int64_t
-kq8v_pass(size_t xs, int64_t n)
+/* kern16_fill_fn: every block of the tile, transposed into ub. */
+KERN_AVX512 static void
+kq8v_fill(const void *w, size_t rb, int64_t r, int nv, int64_t nb, void *ub)
 {
-    int64_t tb = (int64_t)((4u << 20) / (xs ? xs : 1));
+    size_t off[KQ8V_R], ahead = kern_prefetch_rows(rb, KQ8V_R) * rb;
+    int64_t b;
 
-    tb -= tb % KQ8V_T;
-    if (tb < KQ8V_T)
-        tb = KQ8V_T;
-    return tb < n ? tb : n;
+    kq8v_offsets(rb, nv, off);
+    for (b = 0; b < nb; b++)
+        kq8v_block((const char *)w + (size_t)r * rb + (size_t)(b * KQ8V_BS), off, ahead,
+                   (__m512i *)ub + b * KQ8V_VB);
 }
 
+/* kern16_chunk_fn. */
 KERN_AVX512 static void
-kq8v_batch(const char *w, size_t rb, int64_t r0, int64_t r1, int64_t cols, const char *x,
-           size_t xs, int64_t n, float *y, int64_t ldy)
+kq8v_chunk_any(const void *ub, int64_t nb, const void *x, size_t xs, int64_t t, int64_t cols,
+               float *y, int64_t ldy, int64_t r, int nv, int T)
 {
-    int64_t nb = cols / QUANT_QK, tb = kq8v_pass(xs, n), t0, t, r, b;
-    char *buf = xmalloc((size_t)nb * KQ8V_VB * sizeof(__m512i) + 63);
-    __m512i *ub = (__m512i *)(void *)(buf + ((64 - ((uintptr_t)buf & 63)) & 63));
-    size_t off[KQ8V_R], ahead = kern_prefetch_rows(rb, KQ8V_R) * rb;
-
-    for (t0 = 0; t0 < n; t0 += tb) {
-        int64_t t1 = t0 + tb < n ? t0 + tb : n;
-
-        for (r = r0; r < r1; r += KQ8V_R) {
-            int nv = r1 - r < KQ8V_R ? (int)(r1 - r) : KQ8V_R;
-
-            kq8v_offsets(rb, nv, off);
-            for (b = 0; b < nb; b++)
-                kq8v_block(w + (size_t)r * rb + (size_t)(b * KQ8V_BS), off, ahead,
-                           ub + b * KQ8V_VB);
-            for (t = t0; t + KQ8V_T <= t1; t += KQ8V_T)
-                kq8v_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, KQ8V_T);
-            switch (t1 - t) {
-            case 7: kq8v_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, 7); break;
-            case 6: kq8v_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, 6); break;
-            case 5: kq8v_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, 5); break;
-            case 4: kq8v_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, 4); break;
-            case 3: kq8v_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, 3); break;
-            case 2: kq8v_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, 2); break;
-            case 1: kq8v_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, 1); break;
-            default: break;
-            }
-        }
-    }
-    free(buf);
+    KERN16_BY_T(T, kq8v_chunk, ub, nb, x, xs, t, cols, y, ldy, r, nv);
 }
 
 void
@@ -253,7 +214,8 @@ kern_rows_q8_0_avx512(const void *w, size_t row_bytes, int64_t r0, int64_t r1, i
     int64_t t, r;
 
     if (n > KQ8V_FEW_MAX) {
-        kq8v_batch(w, row_bytes, r0, r1, cols, x, x_stride, n, y, ldy);
+        kern16_batch(kq8v_fill, kq8v_chunk_any, KQ8V_VB * sizeof(__m512i), cols / QUANT_QK, w,
+                     row_bytes, r0, r1, cols, x, x_stride, n, y, ldy);
         return;
     }
     for (r = r0; r < r1; r += KQ8V_R) {

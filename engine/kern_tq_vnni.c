@@ -34,10 +34,10 @@
 
 #if KERN_X86
 
-#define KTQV_R 16           /* rows per tile, one per lane */
+#define KTQV_R KERN16_R     /* rows per tile, one per lane */
 #define KTQV_FEW_MIN 5      /* from this many tokens (up to KTQV_FEW_MAX), blocks are transposed */
 #define KTQV_FEW_MAX 16     /* up to this many tokens, blocks are transposed in registers */
-#define KTQV_T 8            /* tokens per chunk of a batch */
+#define KTQV_T KERN16_T     /* tokens per chunk */
 #define KTQV_BS ((int64_t)sizeof(quant_block_tq2_0)) /* bytes per block (66) */
 #define KTQV_VB 65          /* vectors per interleaved block: 64 of codes, 1 of scales */
 
@@ -204,24 +204,16 @@ KERN_AVX512 static void
 ktqv_few_any(const char *w, size_t rb, int64_t r, int nv, const char *x, size_t xs, int64_t t,
              int64_t cols, float *y, int64_t ldy, int T)
 {
-    switch (T) {
-    case 1: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 1); break;
-    case 2: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 2); break;
-    case 3: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 3); break;
-    case 4: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 4); break;
-    case 5: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 5); break;
-    case 6: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 6); break;
-    case 7: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, 7); break;
-    default: ktqv_few(w, rb, r, nv, x, xs, t, cols, y, ldy, KTQV_T); break;
-    }
+    KERN16_BY_T(T, ktqv_few, w, rb, r, nv, x, xs, t, cols, y, ldy);
 }
 
-/* Transpose every block of the tile (rows r + i, nv valid) into ub:
+/* kern16_fill_fn: transpose every block of the tile (rows r + i, nv valid) into ub:
  * KTQV_VB vectors per block, code vector 4d + l then the scales. */
 KERN_AVX512 static void
-ktqv_interleave(const char *w, size_t rb, int64_t r, int nv, int64_t nb, __m512i *ub)
+ktqv_interleave(const void *w, size_t rb, int64_t r, int nv, int64_t nb, void *ubuf)
 {
-    const char *w0 = w + (size_t)r * rb;
+    const char *w0 = (const char *)w + (size_t)r * rb;
+    __m512i *ub = ubuf;
     size_t off[KTQV_R], ahead = kern_prefetch_rows(rb, KTQV_R) * rb;
     __m512i raw[KTQV_R];
     int64_t b;
@@ -282,49 +274,12 @@ ktqv_chunk(const __m512i *ub, int64_t nb, const char *x, size_t xs, int64_t t, i
         _mm512_mask_storeu_ps(y + (t + j) * ldy + r, (__mmask16)((1u << nv) - 1), acc[j]);
 }
 
-/* Tokens per pass: as many as about 4 MiB of activation rows (see
- * kern_q8_vnni.c), a multiple of KTQV_T. */
-static int64_t
-ktqv_pass(size_t xs, int64_t n)
-{
-    int64_t tb = (int64_t)((4u << 20) / (xs ? xs : 1));
-
-    tb -= tb % KTQV_T;
-    if (tb < KTQV_T)
-        tb = KTQV_T;
-    return tb < n ? tb : n;
-}
-
+/* kern16_chunk_fn. */
 KERN_AVX512 static void
-ktqv_batch(const char *w, size_t rb, int64_t r0, int64_t r1, int64_t cols, const char *x,
-           size_t xs, int64_t n, float *y, int64_t ldy)
+ktqv_chunk_any(const void *ub, int64_t nb, const void *x, size_t xs, int64_t t, int64_t cols,
+               float *y, int64_t ldy, int64_t r, int nv, int T)
 {
-    int64_t nb = cols / QUANT_QK_K, tb = ktqv_pass(xs, n), t0, t, r;
-    char *buf = xmalloc((size_t)nb * KTQV_VB * sizeof(__m512i) + 63);
-    __m512i *ub = (__m512i *)(void *)(buf + ((64 - ((uintptr_t)buf & 63)) & 63));
-
-    for (t0 = 0; t0 < n; t0 += tb) {
-        int64_t t1 = t0 + tb < n ? t0 + tb : n;
-
-        for (r = r0; r < r1; r += KTQV_R) {
-            int nv = r1 - r < KTQV_R ? (int)(r1 - r) : KTQV_R;
-
-            ktqv_interleave(w, rb, r, nv, nb, ub);
-            for (t = t0; t + KTQV_T <= t1; t += KTQV_T)
-                ktqv_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, KTQV_T);
-            switch (t1 - t) {
-            case 7: ktqv_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, 7); break;
-            case 6: ktqv_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, 6); break;
-            case 5: ktqv_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, 5); break;
-            case 4: ktqv_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, 4); break;
-            case 3: ktqv_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, 3); break;
-            case 2: ktqv_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, 2); break;
-            case 1: ktqv_chunk(ub, nb, x, xs, t, cols, y, ldy, r, nv, 1); break;
-            default: break;
-            }
-        }
-    }
-    free(buf);
+    KERN16_BY_T(T, ktqv_chunk, ub, nb, x, xs, t, cols, y, ldy, r, nv);
 }
 
 void
@@ -334,7 +289,8 @@ kern_rows_tq2_0_avx512(const void *w, size_t row_bytes, int64_t r0, int64_t r1, 
     int64_t t, r, tc = (n + (n + KTQV_T - 1) / KTQV_T - 1) / ((n + KTQV_T - 1) / KTQV_T);
 
     if (n > KTQV_FEW_MAX) {
-        ktqv_batch(w, row_bytes, r0, r1, cols, x, x_stride, n, y, ldy);
+        kern16_batch(ktqv_interleave, ktqv_chunk_any, KTQV_VB * sizeof(__m512i),
+                     cols / QUANT_QK_K, w, row_bytes, r0, r1, cols, x, x_stride, n, y, ldy);
         return;
     }
     for (r = r0; r < r1; r += KTQV_R) {
