@@ -115,6 +115,28 @@ kern_fma16(__m512i dot, __m512 dw, float dx, __m512 acc)
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(dw, _mm512_set1_ps(dx)), acc);
 }
 
+/* Transpose the 16 x 16 matrix of 4-byte groups in v (row i in v[i]) in
+ * place: four rounds of the same two-source permutes (a perfect shuffle:
+ * each round interleaves the groups of rows k and k + 8). */
+KERN_AVX512 static inline __attribute__((always_inline)) void
+kern_transpose16(__m512i *v)
+{
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30,
+                                         15, 31);
+    __m512i nv[16];
+    int i, k, round;
+
+    _Pragma("GCC unroll 4") for (round = 0; round < 4; round++) {
+        _Pragma("GCC unroll 8") for (k = 0; k < 8; k++) {
+            nv[2 * k] = _mm512_permutex2var_epi32(v[k], lo, v[k + 8]);
+            nv[2 * k + 1] = _mm512_permutex2var_epi32(v[k], hi, v[k + 8]);
+        }
+        _Pragma("GCC unroll 16") for (i = 0; i < 16; i++)
+            v[i] = nv[i];
+    }
+}
+
 #define KERN_ZERO256 _mm256_setzero_ps()
 #define KERN_ZERO512 _mm512_setzero_ps()
 #endif

@@ -4,8 +4,8 @@
  * its base-3 digits, the activations gathered to match); per 256-block
  *     sum (c - 1) x = sum c x - sum x
  * with sum x read from the activation row, times d_w * d_x, summed in
- * float. Scalar references, AVX2 (maddubs) and AVX-512 VNNI (vpdpbusd;
- * TQ2_0's is in kern_tq_vnni.c). */
+ * float. Scalar references and AVX2 (maddubs); the AVX-512 VNNI ones,
+ * sixteen rows to a vector, are in kern_tq_vnni.c and kern_tq1_vnni.c. */
 #include "config.h"
 
 #include <string.h>
@@ -251,70 +251,5 @@ ktq1_step_avx2(const ktq1_avx2 *u, const char *xrow, int64_t cols, int64_t s, __
 KERN_TILES(kern_rows_tq1_0_avx2, ktq1_tiles_avx2, KERN_AVX2, ktq1_avx2, __m256, KERN_ZERO256,
             kern_hsum256, KTQ_NSTEP, ktq1_unpack_avx2, ktq1_step_avx2,
             256, 4, 2)
-
-/* ---- AVX-512 VNNI (TQ2_0's, sixteen rows to a vector, is in kern_tq_vnni.c) ---- */
-
-/* TQ1_0 in digit order (see ktq1_avx2): digit k of the 52 bytes of qs
- * and qh in one register, against x[32k ..] (32), x[160 + 16k ..] (16)
- * and x[240 + 4k ..] (4). */
-typedef struct ktq1_avx512 {
-    __m512i c[5];  /* digit k of bytes 0..51 (52..63 zero) */
-    __m512 d;      /* d_w in every lane */
-} ktq1_avx512;
-
-/* Digit of 64 bytes at once, as ktq1_digit_avx2. */
-KERN_AVX512 static inline __m512i
-ktq1_digit_avx512(__m512i *x)
-{
-    __m512i v = *x;
-    __mmask64 ge1 = _mm512_cmpge_epu8_mask(v, _mm512_set1_epi8(86));
-    __mmask64 ge2 = _mm512_cmpge_epu8_mask(v, _mm512_set1_epi8((char)171));
-
-    *x = _mm512_add_epi8(v, _mm512_add_epi8(v, v));
-    return _mm512_mask_mov_epi8(_mm512_maskz_mov_epi8(ge1, _mm512_set1_epi8(1)), ge2,
-                                _mm512_set1_epi8(2));
-}
-
-KERN_AVX512 static inline void
-ktq1_unpack_avx512(const char *row, int64_t s, int64_t cols, ktq1_avx512 *u)
-{
-    const char *blk = row + (size_t)s * sizeof(quant_block_tq1_0);
-    __m512i v = _mm512_maskz_loadu_epi8(0xfffffffffffffull, (const void *)blk);
-    int k;
-
-    (void)cols;
-    #pragma GCC unroll 8
-    for (k = 0; k < 5; k++)
-        u->c[k] = ktq1_digit_avx512(&v);
-    u->d = _mm512_set1_ps(kern_half(blk + 52));
-}
-
-KERN_AVX512 static inline void
-ktq1_step_avx512(const ktq1_avx512 *u, const char *xrow, int64_t cols, int64_t s, __m512 *acc)
-{
-    const char *q = xrow + s * QUANT_QK_K;
-    __m512i i = _mm512_zextsi128_si512(_mm_cvtsi32_si128(-quant_act_sum(xrow, cols)[s]));
-    __m512 sc;
-    int k;
-
-    #pragma GCC unroll 8
-    for (k = 0; k < 5; k++) {
-        uint32_t h = 0;
-        __m512i a;
-
-        if (k < 4)
-            memcpy(&h, q + 240 + 4 * k, 4);
-        a = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(const void *)(q + 32 * k)));
-        a = _mm512_inserti32x4(a, _mm_loadu_si128((const __m128i *)(const void *)(q + 160 + 16 * k)), 2);
-        a = _mm512_inserti32x4(a, _mm_cvtsi32_si128((int)h), 3);
-        i = _mm512_dpbusd_epi32(i, u->c[k], a);
-    }
-    sc = _mm512_mul_ps(u->d, _mm512_set1_ps(quant_act_d(xrow, cols)[s]));
-    *acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), sc, *acc);
-}
-
-KERN_TILES(kern_rows_tq1_0_avx512, ktq1_tiles_avx512, KERN_AVX512, ktq1_avx512, __m512,
-            KERN_ZERO512, kern_hsum512, KTQ_NSTEP, ktq1_unpack_avx512, ktq1_step_avx512,
-            256, 4, 4)
 
 #endif

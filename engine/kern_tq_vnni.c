@@ -108,17 +108,14 @@ ktqv_gen(const char *w, size_t rb, int64_t r, int nv, const char *xt, int64_t co
 
 /* Block b of the tile's 16 rows (bp: the block in row 0; off: the rows'
  * offsets from row 0): the 16 x 16 matrix of the rows' 4-byte groups of
- * codes is transposed with four rounds of the same two-source permutes (a
- * perfect shuffle), leaving group d of the 16 rows in raw[d]; sc gets the
- * rows' scales. The rows `ahead` bytes on are prefetched. */
+ * codes is transposed (kern_transpose16), leaving group d of the 16 rows
+ * in raw[d]; sc gets the rows' scales. The rows `ahead` bytes on are
+ * prefetched. */
 KERN_AVX512 static inline __attribute__((always_inline)) void
 ktqv_block(const char *bp, const size_t *off, size_t ahead, __m512i *raw, uint16_t *sc)
 {
-    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30,
-                                         15, 31);
-    __m512i v[KTQV_R], nv[KTQV_R];
-    int i, k, round;
+    __m512i v[KTQV_R];
+    int i;
 
     _Pragma("GCC unroll 16") for (i = 0; i < KTQV_R; i++) {
         const char *blk = bp + off[i];
@@ -128,14 +125,7 @@ ktqv_block(const char *bp, const size_t *off, size_t ahead, __m512i *raw, uint16
         __builtin_prefetch(blk + ahead, 0, 3);
         __builtin_prefetch(blk + ahead + KTQV_BS - 1, 0, 3);
     }
-    _Pragma("GCC unroll 4") for (round = 0; round < 4; round++) {
-        _Pragma("GCC unroll 8") for (k = 0; k < 8; k++) {
-            nv[2 * k] = _mm512_permutex2var_epi32(v[k], lo, v[k + 8]);
-            nv[2 * k + 1] = _mm512_permutex2var_epi32(v[k], hi, v[k + 8]);
-        }
-        _Pragma("GCC unroll 16") for (i = 0; i < KTQV_R; i++)
-            v[i] = nv[i];
-    }
+    kern_transpose16(v);
     _Pragma("GCC unroll 16") for (i = 0; i < KTQV_R; i++)
         raw[i] = v[i];
 }
