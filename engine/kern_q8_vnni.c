@@ -149,8 +149,7 @@ kq8v_few(const char *w, size_t rb, int64_t r, int nv, const char *x, size_t xs, 
         _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
             acc[j] = kq8v_step(u, x + (size_t)(t + j) * xs, cols, b, acc[j]);
     }
-    _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-        _mm512_mask_storeu_ps(y + (t + j) * ldy + r, (__mmask16)((1u << nv) - 1), acc[j]);
+    kern16_store(acc, y, ldy, t, r, nv, T);
 }
 
 KERN_AVX512 static void
@@ -182,8 +181,7 @@ kq8v_chunk(const __m512i *ub, int64_t nb, const char *x, size_t xs, int64_t t, i
         _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
             acc[j] = kq8v_step(u, x + (size_t)(t + j) * xs, cols, b, acc[j]);
     }
-    _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-        _mm512_mask_storeu_ps(y + (t + j) * ldy + r, (__mmask16)((1u << nv) - 1), acc[j]);
+    kern16_store(acc, y, ldy, t, r, nv, T);
 }
 
 /* kern16_fill_fn: every block of the tile, transposed into ub. */

@@ -5,6 +5,7 @@
 #define TERNCHAT_KERN_SIMD_H
 
 #include "kern_int.h"
+#include "quant.h"
 
 #if KERN_X86
 #include <immintrin.h>
@@ -135,6 +136,53 @@ kern_transpose16(__m512i *v)
         _Pragma("GCC unroll 16") for (i = 0; i < 16; i++)
             v[i] = nv[i];
     }
+}
+
+/* The token loops shared by the 16-row kernels (T tokens t.., activation
+ * rows xs bytes apart, a row per lane): */
+/* ai[j] = -(sum of token j's activations of 256-block b), the ternary
+ * types' starting value. */
+KERN_AVX512 static inline __attribute__((always_inline)) void
+kern16_start(__m512i *ai, const char *x, size_t xs, int64_t t, int64_t cols, int64_t b,
+             const int T)
+{
+    int j;
+
+    _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
+        ai[j] = _mm512_set1_epi32(-quant_act_sum(x + (size_t)(t + j) * xs, cols)[b]);
+}
+
+/* ai[j] += codes c times token j's 4 activations at byte e of its row. */
+KERN_AVX512 static inline __attribute__((always_inline)) void
+kern16_dot(__m512i *ai, __m512i c, const char *x, size_t xs, int64_t t, int64_t e, const int T)
+{
+    int j;
+
+    _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
+        ai[j] = _mm512_dpbusd_epi32(
+            ai[j], c, _mm512_set1_epi32(kern_load32(x + (size_t)(t + j) * xs + e)));
+}
+
+/* acc[j] += ai[j] * d_w * d_x of token j's block b (kern_fma16). */
+KERN_AVX512 static inline __attribute__((always_inline)) void
+kern16_scale(__m512 *acc, const __m512i *ai, __m512 dw, const char *x, size_t xs, int64_t t,
+             int64_t cols, int64_t b, const int T)
+{
+    int j;
+
+    _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
+        acc[j] = kern_fma16(ai[j], dw, quant_act_d(x + (size_t)(t + j) * xs, cols)[b], acc[j]);
+}
+
+/* y[(t + j) * ldy + r + i] = acc[j] lane i, for the nv valid rows. */
+KERN_AVX512 static inline __attribute__((always_inline)) void
+kern16_store(const __m512 *acc, float *y, int64_t ldy, int64_t t, int64_t r, int nv,
+             const int T)
+{
+    int j;
+
+    _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
+        _mm512_mask_storeu_ps(y + (t + j) * ldy + r, (__mmask16)((1u << nv) - 1), acc[j]);
 }
 
 #define KERN_ZERO256 _mm256_setzero_ps()

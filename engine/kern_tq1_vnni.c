@@ -111,27 +111,17 @@ kt1v_few(const char *w, size_t rb, int64_t r, int nv, const char *x, size_t xs, 
 
         kt1v_block(w0 + (size_t)(b * KT1V_BS), off, ahead, raw, sc);
         dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)sc));
-        _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-            ai[j] = _mm512_set1_epi32(-quant_act_sum(x + (size_t)(t + j) * xs, cols)[b]);
+        kern16_start(ai, x, xs, t, cols, b, T);
         _Pragma("GCC unroll 13") for (g = 0; g < KT1V_NG; g++) {
             __m512i v = raw[g];
 
-            _Pragma("GCC unroll 5") for (k = 0; k < 5; k++) {
-                __m512i c = kt1v_digit(&v);
-                int e = KT1V_XOFF(5 * g + k);
-
-                _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-                    ai[j] = _mm512_dpbusd_epi32(
-                        ai[j], c,
-                        _mm512_set1_epi32(kern_load32(x + (size_t)(t + j) * xs +
-                                                      QUANT_QK_K * b + e)));
-            }
+            _Pragma("GCC unroll 5") for (k = 0; k < 5; k++)
+                kern16_dot(ai, kt1v_digit(&v), x, xs, t, QUANT_QK_K * b + KT1V_XOFF(5 * g + k),
+                           T);
         }
-        _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-            acc[j] = kern_fma16(ai[j], dw, quant_act_d(x + (size_t)(t + j) * xs, cols)[b], acc[j]);
+        kern16_scale(acc, ai, dw, x, xs, t, cols, b, T);
     }
-    _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-        _mm512_mask_storeu_ps(y + (t + j) * ldy + r, (__mmask16)((1u << nv) - 1), acc[j]);
+    kern16_store(acc, y, ldy, t, r, nv, T);
 }
 
 KERN_AVX512 static void
@@ -184,8 +174,7 @@ kt1v_chunk(const __m512i *ub, int64_t nb, const char *x, size_t xs, int64_t t, i
     for (b = 0; b < nb; b++) {
         const __m512i *u = ub + b * KT1V_VB;
 
-        _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-            ai[j] = _mm512_set1_epi32(-quant_act_sum(x + (size_t)(t + j) * xs, cols)[b]);
+        kern16_start(ai, x, xs, t, cols, b, T);
         /* 65 code vectors: 8 groups of 8, then 1 */
         _Pragma("GCC unroll 9") for (g = 0; g < 9; g++) {
             __m512i wv[8];
@@ -203,12 +192,9 @@ kt1v_chunk(const __m512i *ub, int64_t nb, const char *x, size_t xs, int64_t t, i
                 ai[j] = a;
             }
         }
-        _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-            acc[j] = kern_fma16(ai[j], _mm512_castsi512_ps(u[KT1V_NV]),
-                                quant_act_d(x + (size_t)(t + j) * xs, cols)[b], acc[j]);
+        kern16_scale(acc, ai, _mm512_castsi512_ps(u[KT1V_NV]), x, xs, t, cols, b, T);
     }
-    _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-        _mm512_mask_storeu_ps(y + (t + j) * ldy + r, (__mmask16)((1u << nv) - 1), acc[j]);
+    kern16_store(acc, y, ldy, t, r, nv, T);
 }
 
 /* kern16_chunk_fn. */

@@ -169,25 +169,14 @@ ktqv_few(const char *w, size_t rb, int64_t r, int nv, const char *x, size_t xs, 
 
         ktqv_block(w0 + (size_t)(b * KTQV_BS), off, ahead, raw, sc);
         dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)sc));
-        _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-            ai[j] = _mm512_set1_epi32(-quant_act_sum(x + (size_t)(t + j) * xs, cols)[b]);
-        for (d = 0; d < KTQV_R; d++) {
-            _Pragma("GCC unroll 4") for (l = 0; l < 4; l++) {
-                __m512i c = ktqv_codes(raw[d], l);
-                int e = KTQV_XOFF(4 * d + l);
-
-                _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-                    ai[j] = _mm512_dpbusd_epi32(
-                        ai[j], c,
-                        _mm512_set1_epi32(kern_load32(x + (size_t)(t + j) * xs +
-                                                      QUANT_QK_K * b + e)));
-            }
-        }
-        _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-            acc[j] = kern_fma16(ai[j], dw, quant_act_d(x + (size_t)(t + j) * xs, cols)[b], acc[j]);
+        kern16_start(ai, x, xs, t, cols, b, T);
+        for (d = 0; d < KTQV_R; d++)
+            _Pragma("GCC unroll 4") for (l = 0; l < 4; l++)
+                kern16_dot(ai, ktqv_codes(raw[d], l), x, xs, t,
+                           QUANT_QK_K * b + KTQV_XOFF(4 * d + l), T);
+        kern16_scale(acc, ai, dw, x, xs, t, cols, b, T);
     }
-    _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-        _mm512_mask_storeu_ps(y + (t + j) * ldy + r, (__mmask16)((1u << nv) - 1), acc[j]);
+    kern16_store(acc, y, ldy, t, r, nv, T);
 }
 
 KERN_AVX512 static void
@@ -239,8 +228,7 @@ ktqv_chunk(const __m512i *ub, int64_t nb, const char *x, size_t xs, int64_t t, i
     for (b = 0; b < nb; b++) {
         const __m512i *u = ub + b * KTQV_VB;
 
-        _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-            ai[j] = _mm512_set1_epi32(-quant_act_sum(x + (size_t)(t + j) * xs, cols)[b]);
+        kern16_start(ai, x, xs, t, cols, b, T);
         for (g = 0; g < 8; g++) {
             __m512i wv[8];
 
@@ -256,12 +244,9 @@ ktqv_chunk(const __m512i *ub, int64_t nb, const char *x, size_t xs, int64_t t, i
                 ai[j] = a;
             }
         }
-        _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-            acc[j] = kern_fma16(ai[j], _mm512_castsi512_ps(u[64]),
-                              quant_act_d(x + (size_t)(t + j) * xs, cols)[b], acc[j]);
+        kern16_scale(acc, ai, _mm512_castsi512_ps(u[64]), x, xs, t, cols, b, T);
     }
-    _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-        _mm512_mask_storeu_ps(y + (t + j) * ldy + r, (__mmask16)((1u << nv) - 1), acc[j]);
+    kern16_store(acc, y, ldy, t, r, nv, T);
 }
 
 /* kern16_chunk_fn. */
