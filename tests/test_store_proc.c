@@ -232,6 +232,11 @@ writer_child(const char *path, int who, int go_fd)
             free(text);
             if (bad)
                 goto fail;
+            /* a pause between messages, as a chat makes: back to back, one
+             * writer can hold the lock nearly all the time and, with slow
+             * fsyncs on a busy machine, keep the other past its busy timeout
+             * (SQLite's waiting is not fair; a CI run saw that once) */
+            usleep(3000);
         }
         {
             store_gen_stats g = { session, msg, "f32", "t.gguf", NULL, 10, 0.1, 10, 0.2, 0, 0, 0 };
