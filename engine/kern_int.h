@@ -68,6 +68,18 @@ typedef void (*kern16_fill_fn)(const void *w, size_t rb, int64_t r, int nv, int6
 typedef void (*kern16_chunk_fn)(const void *ub, int64_t nb, const void *x, size_t xs,
                                 int64_t t, int64_t cols, float *y, int64_t ldy, int64_t r,
                                 int nv, int T);
+/* off[i]: byte offset of row i of a tile from its first row, rows past
+ * the nv valid ones repeating the last (their lanes are computed, never
+ * stored). */
+static inline void
+kern16_offsets(size_t rb, int nv, size_t *off)
+{
+    int i;
+
+    for (i = 0; i < KERN16_R; i++)
+        off[i] = (size_t)(i < nv ? i : nv - 1) * rb;
+}
+
 /* F(..., T) with the constant T equal to the run-time t (1..KERN16_T): the
  * kernels are inlined for each token count, their loops unrolled. */
 #define KERN16_BY_T(t, F, ...)                                                           \

@@ -116,16 +116,6 @@ kq8v_step(const __m512i *u, const char *xt, int64_t cols, int64_t b, __m512 acc)
     return kern_fma16(a, _mm512_castsi512_ps(u[8]), quant_act_d(xt, cols)[b], acc);
 }
 
-/* The rows' offsets from the tile's first (rows past nv repeat the last). */
-static void
-kq8v_offsets(size_t rb, int nv, size_t *off)
-{
-    int i;
-
-    for (i = 0; i < KQ8V_R; i++)
-        off[i] = (size_t)(i < nv ? i : nv - 1) * rb;
-}
-
 /* ---- a few tokens: each block transposed in registers, then used ---- */
 
 /* Rows r.. (nv valid) times tokens [t, t + T), T <= KQ8V_T. */
@@ -139,7 +129,7 @@ kq8v_few(const char *w, size_t rb, int64_t r, int nv, const char *x, size_t xs, 
     int64_t nb = cols / QUANT_QK, b;
     int j;
 
-    kq8v_offsets(rb, nv, off);
+    kern16_offsets(rb, nv, off);
     _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
         acc[j] = _mm512_setzero_ps();
     for (b = 0; b < nb; b++) {
@@ -191,7 +181,7 @@ kq8v_fill(const void *w, size_t rb, int64_t r, int nv, int64_t nb, void *ub)
     size_t off[KQ8V_R], ahead = kern_prefetch_rows(rb, KQ8V_R) * rb;
     int64_t b;
 
-    kq8v_offsets(rb, nv, off);
+    kern16_offsets(rb, nv, off);
     for (b = 0; b < nb; b++)
         kq8v_block((const char *)w + (size_t)r * rb + (size_t)(b * KQ8V_BS), off, ahead,
                    (__m512i *)ub + b * KQ8V_VB);

@@ -174,6 +174,44 @@ kern16_scale(__m512 *acc, const __m512i *ai, __m512 dw, const char *x, size_t xs
         acc[j] = kern_fma16(ai[j], dw, quant_act_d(x + (size_t)(t + j) * xs, cols)[b], acc[j]);
 }
 
+/* The ternary types' chunk: tokens [t, t + T) times a tile transposed
+ * into ub (nb blocks of nvec code vectors, then the scales vector; code
+ * vector v holds the 16 rows' codes of the 4 elements that start at byte
+ * xoff[v] of the block's activations), into acc. */
+KERN_AVX512 static inline __attribute__((always_inline)) void
+kern16_codes_chunk(const __m512i *ub, int64_t nb, const int nvec, const short *xoff,
+                   const char *x, size_t xs, int64_t t, int64_t cols, __m512 *acc, const int T)
+{
+    __m512i ai[8];
+    int64_t b;
+    int j, g, k;
+
+    _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
+        acc[j] = _mm512_setzero_ps();
+    for (b = 0; b < nb; b++) {
+        const __m512i *u = ub + b * (nvec + 1);
+
+        kern16_start(ai, x, xs, t, cols, b, T);
+        /* code vectors 8 at a time, each loaded once for all the tokens */
+        _Pragma("GCC unroll 9") for (g = 0; g < nvec; g += 8) {
+            const int nk = nvec - g < 8 ? nvec - g : 8;
+            __m512i wv[8];
+
+            _Pragma("GCC unroll 8") for (k = 0; k < nk; k++)
+                wv[k] = u[g + k];
+            _Pragma("GCC unroll 8") for (j = 0; j < T; j++) {
+                const char *q = x + (size_t)(t + j) * xs + QUANT_QK_K * b;
+                __m512i a = ai[j];
+
+                _Pragma("GCC unroll 8") for (k = 0; k < nk; k++)
+                    a = _mm512_dpbusd_epi32(a, wv[k], _mm512_set1_epi32(kern_load32(q + xoff[g + k])));
+                ai[j] = a;
+            }
+        }
+        kern16_scale(acc, ai, _mm512_castsi512_ps(u[nvec]), x, xs, t, cols, b, T);
+    }
+}
+
 /* y[(t + j) * ldy + r + i] = acc[j] lane i, for the nv valid rows. */
 KERN_AVX512 static inline __attribute__((always_inline)) void
 kern16_store(const __m512 *acc, float *y, int64_t ldy, int64_t t, int64_t r, int nv,

@@ -45,6 +45,14 @@
      : KT1V_M(v) < 48 ? 160 + 16 * ((v) % 5) + KT1V_M(v) - 32                             \
                       : 240 + 4 * ((v) % 5) + KT1V_M(v) - 48)
 
+#define KT1V_X8(v)                                                                       \
+    KT1V_XOFF(v), KT1V_XOFF((v) + 1), KT1V_XOFF((v) + 2), KT1V_XOFF((v) + 3),            \
+        KT1V_XOFF((v) + 4), KT1V_XOFF((v) + 5), KT1V_XOFF((v) + 6), KT1V_XOFF((v) + 7)
+/* KT1V_XOFF of every code vector, for kern16_codes_chunk. */
+static const short kt1v_xoff[KT1V_NV] = { KT1V_X8(0),  KT1V_X8(8),  KT1V_X8(16), KT1V_X8(24),
+                                          KT1V_X8(32), KT1V_X8(40), KT1V_X8(48), KT1V_X8(56),
+                                          KT1V_XOFF(64) };
+
 /* The next base-3 digit of 64 bytes at once (the top one: 0 below 86, 1
  * below 171, else 2), and the bytes times 3 (mod 256) for the one after. */
 KERN_AVX512 static inline __m512i
@@ -79,16 +87,6 @@ kt1v_block(const char *bp, const size_t *off, size_t ahead, __m512i *raw, uint16
     kern_transpose16(raw);
 }
 
-/* The rows' offsets from the tile's first (rows past nv repeat the last). */
-static void
-kt1v_offsets(size_t rb, int nv, size_t *off)
-{
-    int i;
-
-    for (i = 0; i < KT1V_R; i++)
-        off[i] = (size_t)(i < nv ? i : nv - 1) * rb;
-}
-
 /* Rows r.. (nv valid) times tokens [t, t + T), T <= KT1V_T: each block
  * transposed, its digits unpacked and used at once by every token. */
 KERN_AVX512 static inline __attribute__((always_inline)) void
@@ -102,7 +100,7 @@ kt1v_few(const char *w, size_t rb, int64_t r, int nv, const char *x, size_t xs, 
     int64_t nb = cols / QUANT_QK_K, b;
     int j, g, k;
 
-    kt1v_offsets(rb, nv, off);
+    kern16_offsets(rb, nv, off);
     _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
         acc[j] = _mm512_setzero_ps();
     for (b = 0; b < nb; b++) {
@@ -142,7 +140,7 @@ kt1v_fill(const void *w, size_t rb, int64_t r, int nv, int64_t nb, void *ubuf)
     int64_t b;
     int g, k;
 
-    kt1v_offsets(rb, nv, off);
+    kern16_offsets(rb, nv, off);
     for (b = 0; b < nb; b++) {
         __m512i *u = ub + b * KT1V_VB;
         uint16_t sc[KT1V_R];
@@ -165,35 +163,8 @@ kt1v_chunk(const __m512i *ub, int64_t nb, const char *x, size_t xs, int64_t t, i
            float *y, int64_t ldy, int64_t r, int nv, const int T)
 {
     __m512 acc[KT1V_T];
-    __m512i ai[KT1V_T];
-    int64_t b;
-    int j, g, k;
 
-    _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-        acc[j] = _mm512_setzero_ps();
-    for (b = 0; b < nb; b++) {
-        const __m512i *u = ub + b * KT1V_VB;
-
-        kern16_start(ai, x, xs, t, cols, b, T);
-        /* 65 code vectors: 8 groups of 8, then 1 */
-        _Pragma("GCC unroll 9") for (g = 0; g < 9; g++) {
-            __m512i wv[8];
-            const int nk = g < 8 ? 8 : KT1V_NV - 64;
-
-            _Pragma("GCC unroll 8") for (k = 0; k < nk; k++)
-                wv[k] = u[8 * g + k];
-            _Pragma("GCC unroll 8") for (j = 0; j < T; j++) {
-                const char *q = x + (size_t)(t + j) * xs + QUANT_QK_K * b;
-                __m512i a = ai[j];
-
-                _Pragma("GCC unroll 8") for (k = 0; k < nk; k++)
-                    a = _mm512_dpbusd_epi32(
-                        a, wv[k], _mm512_set1_epi32(kern_load32(q + KT1V_XOFF(8 * g + k))));
-                ai[j] = a;
-            }
-        }
-        kern16_scale(acc, ai, _mm512_castsi512_ps(u[KT1V_NV]), x, xs, t, cols, b, T);
-    }
+    kern16_codes_chunk(ub, nb, KT1V_NV, kt1v_xoff, x, xs, t, cols, acc, T);
     kern16_store(acc, y, ldy, t, r, nv, T);
 }
 

@@ -65,8 +65,7 @@ ktqv_gen(const char *w, size_t rb, int64_t r, int nv, const char *xt, int64_t co
     __m512 acc = _mm512_setzero_ps();
     int i, l;
 
-    for (i = 0; i < KTQV_R; i++)
-        off[i] = (size_t)(i < nv ? i : nv - 1) * rb;
+    kern16_offsets(rb, nv, off);
     for (s = 0; s < nb; s++) {
         const char *bp = w0 + (size_t)(s * KTQV_BS);
         const int8_t *xb = xq + QUANT_QK_K * s;
@@ -105,6 +104,13 @@ ktqv_gen(const char *w, size_t rb, int64_t r, int nv, const char *xt, int64_t co
  * start: raw 4-byte group d of the rows (bytes 4d..4d+3: h = d / 8, m =
  * 4 (d % 8)..) holds in bit pair l the codes of elements 128h + 32l + m... */
 #define KTQV_XOFF(v) (128 * ((v) / 32) + 32 * ((v) % 4) + 4 * (((v) / 4) % 8))
+
+#define KTQV_X8(v)                                                                       \
+    KTQV_XOFF(v), KTQV_XOFF((v) + 1), KTQV_XOFF((v) + 2), KTQV_XOFF((v) + 3),            \
+        KTQV_XOFF((v) + 4), KTQV_XOFF((v) + 5), KTQV_XOFF((v) + 6), KTQV_XOFF((v) + 7)
+/* KTQV_XOFF of every code vector, for kern16_codes_chunk. */
+static const short ktqv_xoff[64] = { KTQV_X8(0),  KTQV_X8(8),  KTQV_X8(16), KTQV_X8(24),
+                                     KTQV_X8(32), KTQV_X8(40), KTQV_X8(48), KTQV_X8(56) };
 
 /* Block b of the tile's 16 rows (bp: the block in row 0; off: the rows'
  * offsets from row 0): the 16 x 16 matrix of the rows' 4-byte groups of
@@ -157,10 +163,9 @@ ktqv_few(const char *w, size_t rb, int64_t r, int nv, const char *x, size_t xs, 
     __m512 acc[KTQV_T];
     __m512i ai[KTQV_T], raw[KTQV_R];
     int64_t nb = cols / QUANT_QK_K, b;
-    int i, j, d, l;
+    int j, d, l;
 
-    for (i = 0; i < KTQV_R; i++)
-        off[i] = (size_t)(i < nv ? i : nv - 1) * rb;
+    kern16_offsets(rb, nv, off);
     _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
         acc[j] = _mm512_setzero_ps();
     for (b = 0; b < nb; b++) {
@@ -198,8 +203,7 @@ ktqv_interleave(const void *w, size_t rb, int64_t r, int nv, int64_t nb, void *u
     int64_t b;
     int i, l;
 
-    for (i = 0; i < KTQV_R; i++)
-        off[i] = (size_t)(i < nv ? i : nv - 1) * rb;
+    kern16_offsets(rb, nv, off);
     for (b = 0; b < nb; b++) {
         __m512i *u = ub + b * KTQV_VB;
         uint16_t sc[KTQV_R];
@@ -219,33 +223,8 @@ ktqv_chunk(const __m512i *ub, int64_t nb, const char *x, size_t xs, int64_t t, i
            float *y, int64_t ldy, int64_t r, int nv, const int T)
 {
     __m512 acc[KTQV_T];
-    __m512i ai[KTQV_T];
-    int64_t b;
-    int j, g, k;
 
-    _Pragma("GCC unroll 8") for (j = 0; j < T; j++)
-        acc[j] = _mm512_setzero_ps();
-    for (b = 0; b < nb; b++) {
-        const __m512i *u = ub + b * KTQV_VB;
-
-        kern16_start(ai, x, xs, t, cols, b, T);
-        for (g = 0; g < 8; g++) {
-            __m512i wv[8];
-
-            _Pragma("GCC unroll 8") for (k = 0; k < 8; k++)
-                wv[k] = u[8 * g + k];
-            _Pragma("GCC unroll 8") for (j = 0; j < T; j++) {
-                const char *q = x + (size_t)(t + j) * xs + QUANT_QK_K * b;
-                __m512i a = ai[j];
-
-                _Pragma("GCC unroll 8") for (k = 0; k < 8; k++)
-                    a = _mm512_dpbusd_epi32(
-                        a, wv[k], _mm512_set1_epi32(kern_load32(q + KTQV_XOFF(8 * g + k))));
-                ai[j] = a;
-            }
-        }
-        kern16_scale(acc, ai, _mm512_castsi512_ps(u[64]), x, xs, t, cols, b, T);
-    }
+    kern16_codes_chunk(ub, nb, 64, ktqv_xoff, x, xs, t, cols, acc, T);
     kern16_store(acc, y, ldy, t, r, nv, T);
 }
 
