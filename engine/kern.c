@@ -168,16 +168,21 @@ kern_rows_for(const kern_type *kt)
 
 /* ---- the tiled driver ---- */
 
-/* Tokens of a batch handled per pass over the rows: their activation rows
- * (about 512 KiB) stay in the L2 cache while the weights stream by. */
+/* Tokens of a batch handled per pass over the rows: as many as `budget`
+ * bytes of activation rows (xs bytes each), a multiple of `mult` (at least
+ * one), at most n. The tiled driver keeps about 512 KiB in the L2 cache
+ * while the weights stream by; the 16-row kernels let about 4 MiB stream
+ * from L3 (each activation byte loaded serves 16 rows) so that a tile's
+ * transposed weights stay in L2 and the transposing is spread over many
+ * tokens. */
 static int64_t
-kern_token_block(size_t xs, int64_t n)
+kern_token_block(size_t budget, int64_t mult, size_t xs, int64_t n)
 {
-    int64_t tb = (int64_t)((512u << 10) / (xs ? xs : 1));
+    int64_t tb = (int64_t)(budget / (xs ? xs : 1));
 
-    tb -= tb % 4;
-    if (tb < 4)
-        tb = 4;
+    tb -= tb % mult;
+    if (tb < mult)
+        tb = mult;
     return tb < n ? tb : n;
 }
 
@@ -201,7 +206,7 @@ kern_tiles_run(const kern_tiles *k, const void *w, size_t rb, int64_t r0, int64_
     ns = (cols + k->step - 1) / k->step;
     buf = xmalloc((size_t)ns * (size_t)k->br * k->ubytes + 63);
     ub = buf + ((64 - ((uintptr_t)buf & 63)) & 63);
-    tb = kern_token_block(xs, n);
+    tb = kern_token_block(512u << 10, 4, xs, n);
     for (t0 = 0; t0 < n; t0 += tb) {
         int64_t t1 = t0 + tb < n ? t0 + tb : n;
 
@@ -215,27 +220,12 @@ kern_tiles_run(const kern_tiles *k, const void *w, size_t rb, int64_t r0, int64_
 
 /* ---- the 16-row kernels' batch driver ---- */
 
-/* Tokens per pass: as many as about 4 MiB of activation rows. Each
- * activation byte loaded serves 16 rows, so they can stream from the L3
- * cache while a tile's transposed weights stay in L2; long passes spread
- * the transposing over many tokens. A multiple of KERN16_T. */
-static int64_t
-kern16_pass(size_t xs, int64_t n)
-{
-    int64_t tb = (int64_t)((4u << 20) / (xs ? xs : 1));
-
-    tb -= tb % KERN16_T;
-    if (tb < KERN16_T)
-        tb = KERN16_T;
-    return tb < n ? tb : n;
-}
-
 void
 kern16_batch(kern16_fill_fn fill, kern16_chunk_fn chunk, size_t block_bytes, int64_t nb,
              const void *w, size_t rb, int64_t r0, int64_t r1, int64_t cols, const void *x,
              size_t xs, int64_t n, float *y, int64_t ldy)
 {
-    int64_t tb = kern16_pass(xs, n), t0, t, r;
+    int64_t tb = kern_token_block(4u << 20, KERN16_T, xs, n), t0, t, r;
     char *buf = xmalloc((size_t)nb * block_bytes + 63);
     void *ub = buf + ((64 - ((uintptr_t)buf & 63)) & 63);
 
